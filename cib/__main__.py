@@ -1,0 +1,3 @@
+from cib.cli import cli
+
+cli()

@@ -1,0 +1,206 @@
+"""Telegram exports.
+
+Formats (sniffed from content):
+
+- ``tdesktop-json``: Telegram Desktop "Export chat history" ``result.json`` — a single chat (top-level
+  ``name/type/id/messages``) or a full account export (``chats.list[].messages``). Streamed with ijson, so a
+  multi-GB export never sits in memory. ``text`` may be a string or a list of entities; ``date_unixtime`` is
+  used (``date`` is the exporter's local time). Photos and files beside the JSON are hashed. Older exporters
+  wrote control characters as ``\\xNN``, which is not JSON; those escapes are rewritten on the fly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+from cib.errors import LoaderError, RecordError
+from cib.hookspecs import hookimpl
+from cib.schema import AccountRecord, PostRecord
+from loaders._common import FILE, FMT, REC, head, media_item, post_record, req
+
+__all__ = ["TelegramLoader"]
+
+PLATFORM = "telegram"
+_MESSAGE_PREFIXES = ("messages.item", "chats.list.item.messages.item", "left_chats.list.item.messages.item")
+_CHAT_PREFIXES = {"": "", "chats.list.item": "chats.list.item", "left_chats.list.item": "left_chats.list.item"}
+
+
+class TelegramLoader:
+    """Loader for Telegram Desktop JSON exports."""
+
+    platform: ClassVar[str] = PLATFORM
+    formats: ClassVar[tuple[str, ...]] = ("tdesktop-json",)
+
+    @staticmethod
+    def profile_url(account_id: str, handle: str | None) -> str:
+        if handle:
+            return f"https://t.me/{handle.lstrip('@')}"
+        number = re.sub(r"\D", "", account_id)
+        if account_id.startswith("channel"):
+            return f"https://t.me/c/{number}"
+        return f"tg://openmessage?user_id={number}"
+
+    def detect(self, path: Path) -> str | None:
+        text = head(path).lstrip()
+        if not text.startswith("{"):
+            return None
+        if re.search(r'"messages"\s*:\s*\[', text) and re.search(r'"type"\s*:\s*"(message|service)"', text):
+            return "tdesktop-json"
+        if re.search(r'"chats"\s*:\s*\{', text) and ('"personal_information"' in text or '"about"' in text):
+            return "tdesktop-json"
+        if re.search(r'"type"\s*:\s*"(personal_chat|private_channel|public_channel|private_group|'
+                     r'public_supergroup|private_supergroup|saved_messages|bot_chat)"', text) and '"messages"' in text:
+            return "tdesktop-json"
+        return None
+
+    def sniff(self, path: Path) -> bool:
+        return self.detect(path) is not None
+
+    def iter_raw(self, path: Path) -> Iterator[Mapping[str, Any]]:
+        import ijson
+
+        count = 0
+        chat: dict[str, Any] = {}
+        builder: Any = None
+        with open(path, "rb") as fh:
+            stream = _EscapeFixer(fh)
+            try:
+                for prefix, event, value in ijson.parse(stream, use_float=True):
+                    if builder is not None:
+                        if event == "end_map" and prefix == active:
+                            count += 1
+                            yield {REC: count, FMT: "tdesktop-json", FILE: str(path), "value": builder.value,
+                                   "chat": dict(chat), "base": str(path.parent)}
+                            builder = None
+                        else:
+                            builder.event(event, value)
+                        continue
+                    if event == "start_map" and prefix in _MESSAGE_PREFIXES:
+                        builder, active = ijson.ObjectBuilder(), prefix
+                        builder.event(event, value)
+                    elif event == "start_map" and prefix in ("chats.list.item", "left_chats.list.item"):
+                        chat = {}
+                    elif event in ("string", "number") and prefix.rpartition(".")[0] in _CHAT_PREFIXES:
+                        parent, _, key = prefix.rpartition(".")
+                        if key in ("id", "name", "type"):
+                            chat[key] = value
+            except ijson.JSONError as exc:
+                raise LoaderError(str(path), count + 1, f"invalid JSON after {count} messages: {exc}") from exc
+
+    @staticmethod
+    def map_record(raw: Mapping[str, Any]) -> PostRecord | AccountRecord:
+        msg, chat = raw["value"], raw.get("chat") or {}
+        if not isinstance(msg, Mapping):
+            raise RecordError("message is not a JSON object")
+        if msg.get("type") != "message":
+            raise RecordError(f"service message ({msg.get('action', msg.get('type'))}), not a post")
+        chat_id = str(chat.get("id", "unknown"))
+        from_id = msg.get("from_id") or (f"channel{chat_id}" if "channel" in str(chat.get("type", "")) else None)
+        if not from_id:
+            raise RecordError("message has no from_id")
+        pieces, links, tags, mentions = _text_parts(msg.get("text"), msg.get("text_entities"))
+        text = "".join(pieces)
+        fwd_id = msg.get("forwarded_from_id")
+        fwd_name = msg.get("forwarded_from") or msg.get("saved_from")
+        fwd_uid = f"{PLATFORM}:{fwd_id}" if fwd_id else (f"{PLATFORM}:name:{fwd_name}" if fwd_name else None)
+        base = Path(raw.get("base") or ".")
+        media = []
+        for key, kind in (("photo", "photo"), ("file", msg.get("media_type") or "file"), ("thumbnail", "photo")):
+            ref = msg.get(key)
+            if isinstance(ref, str) and ref and not ref.startswith("(File"):
+                media.append(media_item(PLATFORM, _kind(kind), None, None, base / ref))
+        msg_id = req(msg, "id")
+        reply = msg.get("reply_to_message_id")
+        return post_record(
+            raw, platform=PLATFORM, post_id=f"{chat_id}/{msg_id}", account_id=from_id,
+            created_at=msg.get("date_unixtime") or req(msg, "date"), text=text or None,
+            handle=None, display_name=msg.get("from") or (chat.get("name") if str(from_id).startswith("channel")
+                                                           else None),
+            urls=links or None, hashtags=tags or None, mentions=mentions or None,
+            repost_account_uid=fwd_uid, reply_to=f"{PLATFORM}:{chat_id}/{reply}" if reply else None,
+            media=media, post_url=f"https://t.me/c/{chat_id.removeprefix('-100')}/{msg_id}",
+        )
+
+
+def _kind(media_type: str) -> str:
+    if "video" in media_type or media_type == "animation":
+        return "video"
+    if media_type in ("photo", "sticker"):
+        return "photo"
+    if "audio" in media_type or "voice" in media_type:
+        return "audio"
+    return "other"
+
+
+def _text_parts(text: Any, entities: Any) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Plain pieces, link targets, hashtags and mentions of a message's ``text``/``text_entities``."""
+    items = entities if isinstance(entities, list) and entities else (text if isinstance(text, list) else [text])
+    pieces: list[str] = []
+    links: list[str] = []
+    tags: list[str] = []
+    mentions: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            pieces.append(item)
+            continue
+        if not isinstance(item, Mapping):
+            continue
+        value = str(item.get("text", ""))
+        pieces.append(value)
+        kind = item.get("type")
+        if kind == "link":
+            links.append(value)
+        elif kind == "text_link" and item.get("href"):
+            links.append(str(item["href"]))
+        elif kind == "hashtag":
+            tags.append(value.lstrip("#"))
+        elif kind == "mention":
+            mentions.append(value.lstrip("@"))
+    return pieces, links, tags, mentions
+
+
+class _EscapeFixer:
+    r"""A binary reader that rewrites ``\xNN`` (invalid JSON) to ``\u00NN``, keeping escaped backslashes.
+
+    Examples
+    --------
+    >>> import io
+    >>> _EscapeFixer(io.BytesIO(rb'{"t": "a\x0Bb \\x41"}')).read()
+    b'{"t": "a\\u000Bb \\\\x41"}'
+    """
+
+    _ESC = re.compile(rb"(?<!\\)((?:\\\\)*)\\x([0-9a-fA-F]{2})")
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes with read(0) to tell bytes from text
+            return b""
+        chunk = self._raw.read(size if size and size > 0 else -1)
+        buf = self._tail + chunk
+        if not chunk:  # end of file: flush everything
+            self._tail = b""
+            return self._ESC.sub(rb"\1\\u00\2", buf)
+        cut = _safe_cut(buf)
+        self._tail = buf[cut:]
+        return self._ESC.sub(rb"\1\\u00\2", buf[:cut]) or (self.read(size) if self._tail else b"")
+
+
+def _safe_cut(buf: bytes) -> int:
+    """A split point with four backslash-free bytes before it, so no escape straddles the split."""
+    pos = len(buf) - 8
+    while pos >= 4:
+        if b"\\" not in buf[pos - 4:pos]:
+            return pos
+        pos -= 1
+    return 0
+
+
+@hookimpl
+def register_loaders() -> list[type]:
+    return [TelegramLoader]

@@ -1,0 +1,160 @@
+"""TikTok exports.
+
+Formats (sniffed from content):
+
+- ``research-api-json``: Research API ``/video/query`` responses (``data.videos[]``, paged; one page per file
+  or one per line). Videos without ``username`` cannot be attributed and are quarantined (request
+  ``fields=...,username``).
+- ``research-api-user-json``: Research API ``/user/info`` responses; they carry no username of their own,
+  so a response without ``username`` is quarantined.
+- ``research-api-comments-json``: Research API ``/video/comment/list`` responses; comments carry no author
+  and are quarantined with that reason.
+- ``zeeschuimer-ndjson``: Zeeschuimer/4CAT captures of TikTok web ``itemStruct`` objects.
+
+Sounds (``music_id``) and effects are kept as platform media keys: sound farms reuse them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cib.errors import RecordError
+from cib.hookspecs import hookimpl
+from cib.schema import AccountRecord, PostRecord
+from loaders._common import (
+    ERR,
+    FILE,
+    FMT,
+    REC,
+    account_record,
+    first_json_line,
+    head,
+    json_records,
+    media_item,
+    post_record,
+    req,
+)
+
+__all__ = ["TikTokLoader"]
+
+PLATFORM = "tiktok"
+
+
+class TikTokLoader:
+    """Loader for TikTok Research API responses and Zeeschuimer captures."""
+
+    platform: ClassVar[str] = PLATFORM
+    formats: ClassVar[tuple[str, ...]] = (
+        "research-api-json", "research-api-user-json", "research-api-comments-json", "zeeschuimer-ndjson",
+    )
+
+    @staticmethod
+    def profile_url(account_id: str, handle: str | None) -> str:
+        return f"https://www.tiktok.com/@{handle or account_id}"
+
+    def detect(self, path: Path) -> str | None:
+        text = head(path)
+        value = first_json_line(text)
+        if isinstance(value, dict) and value.get("source_platform") == "tiktok.com":
+            return "zeeschuimer-ndjson"
+        stripped = text.lstrip()
+        if not stripped.startswith("{") or '"data"' not in stripped:
+            return None
+        if '"videos"' in stripped and ('"video_description"' in stripped or '"create_time"' in stripped
+                                       or '"search_id"' in stripped):
+            return "research-api-json"
+        if '"comments"' in stripped and '"video_id"' in stripped:
+            return "research-api-comments-json"
+        if '"bio_description"' in stripped or ('"follower_count"' in stripped and '"display_name"' in stripped):
+            return "research-api-user-json"
+        return None
+
+    def sniff(self, path: Path) -> bool:
+        return self.detect(path) is not None
+
+    def iter_raw(self, path: Path) -> Iterator[Mapping[str, Any]]:
+        fmt = self.detect(path) or "unknown"
+        for raw in json_records(path, fmt):
+            if ERR in raw or fmt in ("zeeschuimer-ndjson", "research-api-user-json"):
+                yield raw
+                continue
+            page = raw["value"] if isinstance(raw["value"], dict) else {}
+            error = page.get("error") or {}
+            if error.get("code") not in (None, "ok"):
+                yield {**raw, ERR: f"API error {error.get('code')}: {error.get('message', '')}"}
+                continue
+            key = "videos" if fmt == "research-api-json" else "comments"
+            items = (page.get("data") or {}).get(key)
+            if not isinstance(items, list):
+                yield {**raw, ERR: f"response has no data.{key} list"}
+                continue
+            for i, item in enumerate(items):
+                yield {REC: raw[REC], FMT: fmt, FILE: raw[FILE], "value": item, "item": f"data.{key}[{i}]"}
+
+    @staticmethod
+    def map_record(raw: Mapping[str, Any]) -> PostRecord | AccountRecord:
+        fmt, value = raw[FMT], raw["value"]
+        if not isinstance(value, Mapping):
+            raise RecordError("record is not a JSON object")
+        if fmt == "research-api-json":
+            return _map_research_video(raw, value)
+        if fmt == "research-api-user-json":
+            data = value.get("data") or {}
+            if not data.get("username"):
+                raise RecordError("user info response carries no username (add it when saving responses)")
+            return account_record(raw, platform=PLATFORM, account_id=data["username"], handle=data["username"],
+                                  display_name=data.get("display_name"), followers=data.get("follower_count"),
+                                  following=data.get("following_count"), posts_count=data.get("video_count"),
+                                  bio=data.get("bio_description"), verified=data.get("is_verified"),
+                                  profile_url=TikTokLoader.profile_url(data["username"], data["username"]))
+        if fmt == "research-api-comments-json":
+            raise RecordError("Research API comment has no author field; comments are not attributable")
+        if fmt == "zeeschuimer-ndjson":
+            return _map_item_struct(raw, value.get("data") or {})
+        raise RecordError(f"unknown TikTok format {fmt!r}")
+
+
+def _map_research_video(raw: Mapping[str, Any], video: Mapping[str, Any]) -> PostRecord:
+    handle = video.get("username")
+    if not handle:
+        raise RecordError("video has no 'username' (request fields=...,username); cannot attribute it")
+    video_id = video.get("id") if video.get("id") is not None else req(video, "video_id")
+    sound = video.get("music_id")
+    return post_record(
+        raw, platform=PLATFORM, post_id=video_id, account_id=handle, created_at=req(video, "create_time"),
+        text=video.get("video_description"), handle=handle, lang=video.get("video_language"),
+        hashtags=[str(h) for h in video.get("hashtag_names") or []],
+        media=[media_item(PLATFORM, "sound", str(sound))] if sound else [],
+        sound_id=sound, effect_ids=[str(e) for e in video.get("effect_ids") or []],
+        post_url=f"https://www.tiktok.com/@{handle}/video/{video_id}",
+    )
+
+
+def _map_item_struct(raw: Mapping[str, Any], item: Mapping[str, Any]) -> PostRecord:
+    author = item.get("author") if isinstance(item.get("author"), Mapping) else {}
+    stats = item.get("authorStats") or {}
+    music = item.get("music") or {}
+    extra = item.get("textExtra") or []
+    tags = [t.get("hashtagName", "") for t in extra if isinstance(t, Mapping) and t.get("hashtagName")]
+    mentions = [t.get("userUniqueId", "") for t in extra if isinstance(t, Mapping) and t.get("userUniqueId")]
+    effects = [str(e.get("ID") or e.get("id")) for e in item.get("effectStickers") or [] if isinstance(e, Mapping)]
+    duet = (item.get("duetInfo") or {}).get("duetFromId")
+    handle = author.get("uniqueId")
+    video_id = req(item, "id")
+    sound = music.get("id")
+    return post_record(
+        raw, platform=PLATFORM, post_id=video_id, account_id=author.get("id") or handle,
+        created_at=req(item, "createTime"), text=item.get("desc"), handle=handle,
+        display_name=author.get("nickname"), account_created_at=author.get("createTime"),
+        followers=stats.get("followerCount"), hashtags=tags or None, mentions=mentions or None,
+        quote_of=f"{PLATFORM}:{duet}" if duet and duet != "0" else None,
+        media=[media_item(PLATFORM, "sound", str(sound))] if sound else [],
+        sound_id=sound, effect_ids=effects, post_url=f"https://www.tiktok.com/@{handle}/video/{video_id}",
+    )
+
+
+@hookimpl
+def register_loaders() -> list[type]:
+    return [TikTokLoader]
