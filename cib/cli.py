@@ -154,3 +154,184 @@ def _print_load_summary(reports: list[Any], counts: dict[str, int], skipped: int
         click.echo(f"  quarantined {n:>7,} × {reason}")
     if skipped:
         click.echo(f"skipped {skipped} file(s) in directories that are not recognised exports")
+
+
+def _score_params(window: int, min_shared: int, min_weight: float, threshold: float, seed: int) -> Any:
+    from cib.clustering import ClusterParams
+    from cib.scoring import ScoreParams
+
+    return ScoreParams(window_s=window, min_shared=min_shared, min_weight=min_weight,
+                       cluster=ClusterParams(flag_threshold=threshold, seed=seed))
+
+
+def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--window", type=click.IntRange(1), default=3600, show_default=True,
+                     help="Co-posting time window in seconds."),
+        click.option("--min-shared", type=click.IntRange(1), default=3, show_default=True,
+                     help="Distinct co-posting events a pair needs."),
+        click.option("--min-weight", type=click.FloatRange(0, 1), default=0.15, show_default=True,
+                     help="Minimum normalised pair weight."),
+        click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+                     help="Cluster score at which a cluster is flagged."),
+        click.option("--seed", type=int, default=42, show_default=True, help="Seed for clustering."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@_workspace_option
+@_neo4j_option
+@_score_options
+@click.option("--top", type=click.IntRange(1), default=20, show_default=True, help="Clusters shown in the table.")
+@click.option("--silent", is_flag=True, help="No per-stage figures on stderr.")
+@_errors_to_click
+def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared: int, min_weight: float,
+          threshold: float, seed: int, top: int, silent: bool) -> None:
+    """Detect coordinated clusters and store clusters, members, edges and evidence.
+
+    \b
+    Example:
+        cib score --workspace ws --window 600
+    """
+    from cib.scoring import score as run_score
+
+    store = _store(workspace)
+    params = _score_params(window, min_shared, min_weight, threshold, seed)
+    if neo4j_uri:
+        from cib.store.neo4j import Neo4jStore
+
+        with Neo4jStore.from_env(neo4j_uri) as graph:
+            posts, accounts = graph.posts(), graph.accounts()
+            result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
+            graph.write_scores(result.tables)
+    else:
+        posts, accounts = store.posts(), store.accounts()
+        result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
+    store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
+                                       "inputs": store.inputs()})
+    _print_clusters(result.tables["clusters"], top)
+
+
+def _stage_printer(silent: bool) -> Callable[[dict[str, Any]], None]:
+    return lambda e: _echo_err(f"{e['stage']:>16}: {e['seconds']:7.2f} s  {e['rows']:>10,} rows  "
+                               f"rss {e['rss_mb']:,.0f} MB", silent)
+
+
+def _print_clusters(clusters: Any, top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged")
+    for col in ("rank", "cluster", "score", "flag", "size", "platforms", "signals"):
+        table.add_column(col)
+    for row in clusters.head(top).iter_rows(named=True):
+        table.add_row(str(row["rank"]), row["cluster_id"], f"{row['score']:.2f}", "●" if row["flagged"] else "",
+                      str(row["size"]), ",".join(row["platforms"]), ",".join(row["signals"]))
+    Console(soft_wrap=True).print(table)
+
+
+@cli.command()
+@_workspace_option
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="Directory for the HTML files.")
+@click.option("--flagged-only", is_flag=True, help="Only clusters above the threshold.")
+@click.option("--max-edges", type=click.IntRange(1), default=4000, show_default=True, help="Edges drawn per graph.")
+@_errors_to_click
+def report(workspace: Path | None, output: Path, flagged_only: bool, max_edges: int) -> None:
+    """Write the offline HTML report: index, overview graph and one graph per cluster.
+
+    \b
+    Example:
+        cib report --workspace ws -o report/
+    """
+    from reports import write_report
+
+    store = _store(workspace)
+    files = write_report(output, clusters=store.scores("clusters"), members=store.scores("members"),
+                         edges=store.scores("edges"), accounts=store.accounts().collect(),
+                         posts=store.posts().select("uid", "account_uid", "created_at", "text", "post_url").collect(),
+                         evidence=store.scores("evidence"), max_edges=max_edges, include_unflagged=not flagged_only)
+    click.echo(f"wrote {len(files)} files to {output} (open {output / 'index.html'})")
+
+
+@cli.group()
+def export() -> None:
+    """Exports for takedown requests."""
+
+
+@export.command("takedown")
+@_workspace_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="Main file format.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="Main output file.")
+@click.option("--stix", is_flag=True, help="Also write a STIX 2.1 bundle.")
+@_errors_to_click
+def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool) -> None:
+    """One row per account of a flagged cluster, per-platform files and a manifest.
+
+    \b
+    Example:
+        cib export takedown --format csv -o takedown.csv --workspace ws --stix
+    """
+    from cib import __version__
+    from reports import takedown_rows, write_takedown
+
+    store = _store(workspace)
+    clusters = store.scores("clusters")
+    rows = takedown_rows(clusters, store.scores("members"), store.accounts().collect(), store.scores("evidence"),
+                         store.posts().select("uid", "account_uid", "created_at", "post_url").collect())
+    params = store.score_params()
+    manifest = {"cib_version": __version__, "inputs": {k: {"path": v["path"], "sha256": v["sha256"]}
+                                                       for k, v in params.pop("inputs", {}).items()},
+                "parameters": params, "seed": params.get("cluster", {}).get("seed")}
+    files = write_takedown(rows, output, fmt, manifest=manifest, clusters=clusters, stix=stix)
+    click.echo(f"{rows.height} accounts in {rows['cluster_id'].n_unique()} flagged clusters")
+    for path in files:
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@_workspace_option
+@click.option("--truth", type=click.Path(exists=True, path_type=Path), required=True,
+              help="ground_truth.json written by the scenario generator.")
+@_errors_to_click
+def evaluate(workspace: Path | None, truth: Path) -> None:
+    """Precision, recall and F1 of the flagged accounts against ground truth (JSON on stdout).
+
+    \b
+    Example:
+        cib evaluate --workspace ws --truth scenario/ground_truth.json
+    """
+    from cib.evaluate import evaluate as run
+
+    store = _store(workspace)
+    click.echo(json.dumps(run(store.scores("clusters"), store.scores("members"), truth), indent=2))
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("cib-demo"), show_default=True,
+              help="Directory for the scenario, workspace, report and takedown list.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Scenario seed.")
+@click.option("--accounts", type=click.IntRange(50), default=400, show_default=True,
+              help="Organic accounts per platform.")
+@click.pass_context
+def demo(ctx: click.Context, output: Path, seed: int, accounts: int) -> None:
+    """Generate a scenario, then load → score → report → takedown list → evaluate, all on the embedded store.
+
+    \b
+    Example:
+        cib demo -o cib-demo
+    """
+    from cib.scenario import generate
+
+    scenario = generate(output / "scenario", seed=seed, accounts=accounts)
+    click.echo(f"scenario: {sum(scenario.counts.values()):,} posts written to {output / 'scenario'}")
+    ws = output / "workspace"
+    ctx.invoke(load, paths=(output / "scenario",), workspace=ws, neo4j_uri=None, on_error="quarantine",
+               batch_size=50_000, as_json=False, silent=True)
+    ctx.invoke(score, workspace=ws, neo4j_uri=None, window=3600, min_shared=3, min_weight=0.15, threshold=0.5,
+               seed=42, top=20, silent=False)
+    ctx.invoke(report, workspace=ws, output=output / "report", flagged_only=False, max_edges=4000)
+    ctx.invoke(export_takedown, workspace=ws, fmt="csv", output=output / "takedown.csv", stix=True)
+    ctx.invoke(evaluate, workspace=ws, truth=output / "scenario" / "ground_truth.json")
