@@ -149,7 +149,7 @@ def _explain(n: int, platforms: list[str], signals: list[str], inside: pl.DataFr
     gap = facts["median_gap_s"]
     when = f"a median {_duration(gap)} apart" if gap is not None else "close in time"
     parts = [f"{n} accounts on {', '.join(platforms)} posted {what}, {when}",
-             f"{comp['synchrony']:.0%} of a typical member's posts are co-timed with another member",
+             f"{comp['synchrony']:.0%} of a typical member's shared posts were in lockstep with another member",
              f"pairs share a median {int(inside['n_shared'].median() or 0)} items"]
     if facts["burst"] >= 0.3:
         parts.append(f"{facts['burst']:.0%} of the accounts were created within one week")

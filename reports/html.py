@@ -87,7 +87,7 @@ def _layout(uids: list[str], edges: pl.DataFrame, seed: int) -> dict[str, tuple[
         coords = graph.layout_drl() if len(uids) > 1000 else graph.layout_fruchterman_reingold(niter=300)
     finally:
         ig.set_random_number_generator(random)
-    scale = 40.0 * max(1.0, len(uids) ** 0.5)
+    scale = 90.0 * max(1.0, len(uids) ** 0.5)
     xs = [c[0] for c in coords] or [0.0]
     ys = [c[1] for c in coords] or [0.0]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
@@ -116,15 +116,20 @@ def _graph_page(path: Path, heading: str, uids: list[str], edges: pl.DataFrame, 
         x, y = pos.get(uid, (0.0, 0.0))
         net.add_node(uid, label=_e(a.get("handle") or a.get("account_id") or uid) if len(uids) <= 300 else " ",
                      title=_tooltip(uid, a, platform, n, captions.get(uid, [])), color=colour,
-                     shape=PLATFORM_SHAPES.get(platform, "dot"), size=8 + min(30, 3 * (n ** 0.5)), x=x, y=y,
+                     shape=PLATFORM_SHAPES.get(platform, "dot"), size=5 + min(15, 1.5 * (n ** 0.5)), x=x, y=y,
                      physics=physics, url=_safe_url(a.get("profile_url")) or "")
     for src, dst, weight, signals, n_shared, gap in top.select(
             "src", "dst", "weight", "signals", "n_shared", "median_gap_s").iter_rows():
         main = signals[0] if signals else "co_url"
-        net.add_edge(src, dst, value=float(weight), color=SIGNAL_COLOURS.get(main, "#aaa"),
+        net.add_edge(src, dst, width=0.5 + 2.5 * float(weight), color=SIGNAL_COLOURS.get(main, "#aaa"),
                      title=_e(f"{', '.join(signals)} — weight {weight:.2f}, {n_shared} shared items, "
                               f"median gap {gap:.0f} s"))
-    net.toggle_physics(physics)
+    net.set_options(json.dumps({
+        "physics": {"enabled": physics, "stabilization": {"iterations": 150}},
+        "edges": {"smooth": False, "color": {"inherit": False}},
+        "nodes": {"font": {"size": 12}},
+        "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": len(uids) > PHYSICS_MAX_NODES},
+    }))
     page = _CDN.sub("", net.generate_html(notebook=False))
     page = page.replace("<h1></h1>", "").replace("</body>", _CLICK_JS + "</body>", 1)
     page = page.replace("<head>", f"<head><title>{_e(heading)}</title>", 1).replace(
