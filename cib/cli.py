@@ -335,3 +335,75 @@ def demo(ctx: click.Context, output: Path, seed: int, accounts: int) -> None:
     ctx.invoke(report, workspace=ws, output=output / "report", flagged_only=False, max_edges=4000)
     ctx.invoke(export_takedown, workspace=ws, fmt="csv", output=output / "takedown.csv", stix=True)
     ctx.invoke(evaluate, workspace=ws, truth=output / "scenario" / "ground_truth.json")
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the named queries and their purpose.")
+@click.option("--param", "-p", multiple=True, metavar="KEY=VALUE",
+              help="Query parameter (repeatable); numbers are passed as numbers.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Output format.")
+@_neo4j_option
+@_errors_to_click
+def query(name: str | None, list_: bool, param: tuple[str, ...], fmt: str, neo4j_uri: str | None) -> None:
+    """Run a named Cypher query from queries/read against Neo4j.
+
+    \b
+    Example:
+        cib query --list
+        cib query read/cluster_members -p cluster_id=c-0123abcd --neo4j bolt://localhost:7687
+    """
+    import queries
+
+    if list_ or not name:
+        for qname in queries.names("read"):
+            click.echo(f"{qname:36} {queries.describe(qname)}")
+        return
+    if not neo4j_uri:
+        raise click.UsageError("--neo4j URI (or CIB_NEO4J_URI) is required to run a query")
+    from cib.store.neo4j import Neo4jStore
+
+    qname = name if "/" in name else f"read/{name}"
+    if not qname.startswith("read/"):
+        raise click.UsageError("only read/ queries can be run from the command line")
+    params: dict[str, Any] = {}
+    for item in param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"--param {item!r} is not KEY=VALUE")
+        params[key] = int(value) if value.lstrip("-").isdigit() else value
+    try:
+        queries.cypher(qname)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from exc
+    with Neo4jStore.from_env(neo4j_uri) as graph:
+        rows = graph.query(qname, **params)
+    _print_rows(rows, fmt)
+
+
+def _print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+        return
+    columns = list(rows[0]) if rows else []
+    if fmt == "csv":
+        import csv
+
+        from reports import neutralise_cell
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([neutralise_cell(json.dumps(v, default=str) if isinstance(v, list | dict) else v)
+                             for v in row.values()])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    Console(soft_wrap=True).print(table)

@@ -1,0 +1,2 @@
+// unique Media.key — no params
+CREATE CONSTRAINT media_key IF NOT EXISTS FOR (n:Media) REQUIRE n.key IS UNIQUE

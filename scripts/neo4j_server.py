@@ -1,0 +1,118 @@
+"""Fetch, start and stop a real Neo4j Community 5.26 server for tests and CI — no Docker needed.
+
+The jars come from Maven Central through the installed ``mvn`` (tools/neo4j/pom.xml) and are cached in
+``$CIB_NEO4J_HOME`` (default ``~/.cache/cib/neo4j-<version>``). The server runs from the official test
+harness (tools/neo4j/Launcher.java, started with ``java -cp 'lib/*' Launcher.java``) on 127.0.0.1 with a
+free port and a temporary data directory, and stops when its standard input closes.
+
+Usage::
+
+    python scripts/neo4j_server.py fetch          # download the jars (cached)
+    python scripts/neo4j_server.py run            # start, print the bolt URI, stop on Ctrl-C
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent.parent / "tools" / "neo4j"
+VERSION = re.search(r"<neo4j.version>([^<]+)<", (TOOLS / "pom.xml").read_text()).group(1)  # type: ignore[union-attr]
+
+
+def home() -> Path:
+    return Path(os.environ.get("CIB_NEO4J_HOME") or Path.home() / ".cache" / "cib" / f"neo4j-{VERSION}")
+
+
+def fetch() -> Path:
+    """The folder of cached jars, downloading them with Maven first if needed."""
+    lib = home() / "lib"
+    if (home() / ".complete").exists():
+        return lib
+    if shutil.which("mvn") is None or shutil.which("java") is None:
+        raise RuntimeError("Neo4j for tests needs java (17+) and mvn on PATH")
+    tmp = home().with_name(home().name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    subprocess.run(["mvn", "-q", "-B", "-f", str(TOOLS / "pom.xml"), "dependency:copy-dependencies",
+                    f"-DoutputDirectory={tmp / 'lib'}"], check=True)
+    shutil.rmtree(home(), ignore_errors=True)
+    tmp.rename(home())
+    (home() / ".complete").write_text(VERSION)
+    return lib
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A running Neo4j; ``with Server() as s: s.uri``."""
+
+    def __init__(self, startup_timeout: float = 180.0) -> None:
+        self.lib = fetch()
+        self.port = free_port()
+        self.data = Path(tempfile.mkdtemp(prefix="cib-neo4j-"))
+        self.log = open(self.data / "launcher.log", "w+")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            ["java", "-Xmx1g", "-cp", str(self.lib / "*"), str(TOOLS / "Launcher.java"), str(self.port),
+             str(self.data / "db")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        deadline = time.monotonic() + startup_timeout
+        line = ""
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline() if self.proc.stdout else ""
+            if line.startswith("READY") or self.proc.poll() is not None:
+                break
+        if not line.startswith("READY"):
+            self.stop()
+            self.log.seek(0)
+            raise RuntimeError(f"Neo4j did not start: {line!r}\n{self.log.read()[-3000:]}")
+        self.uri = f"bolt://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                if self.proc.stdin:
+                    self.proc.stdin.close()
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "run"
+    if command == "fetch":
+        print(fetch())
+        return 0
+    if command == "run":
+        with Server() as server:
+            print(server.uri, flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
