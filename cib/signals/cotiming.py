@@ -86,9 +86,9 @@ def pair_edges(evidence: pl.DataFrame, actions: pl.DataFrame, *, min_shared: int
     n_accounts = max(actions["account_uid"].n_unique(), 2)
     popularity = actions.group_by("object").agg(n=pl.col("account_uid").n_unique())
     mass = (actions.unique(["account_uid", "object"]).join(popularity, on="object")
-            .group_by("account_uid").agg(mass=(math.log(n_accounts) - pl.col("n").log()).clip(0.0).sum()))
+            .group_by("account_uid").agg(mass=(math.log(n_accounts) - pl.col("n").log()).clip(0.0).sort().sum()))
     edges = (evidence.group_by("src", "dst").agg(
-        shared=pl.col("idf").sum(),
+        shared=pl.col("idf").sort().sum(),  # sorted: float sums independent of row order
         n_a=pl.col("post_a").n_unique(), n_b=pl.col("post_b").n_unique(),
         signals=pl.col("signal").unique().sort(),
         min_gap_s=pl.col("gap_s").min(), median_gap_s=pl.col("gap_s").median(),
@@ -99,7 +99,7 @@ def pair_edges(evidence: pl.DataFrame, actions: pl.DataFrame, *, min_shared: int
         .join(mass.rename({"account_uid": "dst", "mass": "mass_b"}), on="dst")
         .with_columns(n_shared=pl.min_horizontal("n_a", "n_b").cast(pl.Int64()),
                       weight=(pl.col("shared") / (pl.col("mass_a") * pl.col("mass_b")).sqrt()).fill_nan(0.0)
-                      .clip(0.0, 1.0))
+                      .clip(0.0, 1.0).round(9))
         .filter((pl.col("n_shared") >= min_shared) & (pl.col("weight") >= min_weight))
         .sort("src", "dst"))
     return edges.select(EDGES.names())
