@@ -114,7 +114,9 @@ def _graph_page(path: Path, heading: str, uids: list[str], edges: pl.DataFrame, 
         colour = colours.get((cluster_of or {}).get(uid, ""), "#999") if colour_by == "cluster" \
             else PLATFORM_COLOURS.get(platform, "#999")
         x, y = pos.get(uid, (0.0, 0.0))
-        net.add_node(uid, label=_e(a.get("handle") or a.get("account_id") or uid) if len(uids) <= 300 else " ",
+        # Labels are drawn on the canvas as plain text (never parsed as HTML) and pyvis embeds them as
+        # \u003c-escaped JSON, so they stay raw for readability; tooltips are HTML and are escaped.
+        net.add_node(uid, label=str(a.get("handle") or a.get("account_id") or uid)[:40] if len(uids) <= 300 else " ",
                      title=_tooltip(uid, a, platform, n, captions.get(uid, [])), color=colour,
                      shape=PLATFORM_SHAPES.get(platform, "dot"), size=5 + min(15, 1.5 * (n ** 0.5)), x=x, y=y,
                      physics=physics, url=_safe_url(a.get("profile_url")) or "")
