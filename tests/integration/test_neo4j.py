@@ -1,0 +1,205 @@
+"""Against a REAL Neo4j server started by the test setup (Neo4j Community 5.26 from Maven Central)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from cib.cli import cli
+from cib.store import ParquetStore
+
+pytestmark = [
+    pytest.mark.integration,
+    # the dropping proxy kills sockets on purpose; the driver may report them as unclosed when collected
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+
+def expected_counts(store: ParquetStore) -> dict[str, int]:
+    links = store.links().collect()
+    media = store.media().collect()
+    return {
+        "posts": store.posts().select(pl.len()).collect().item(),
+        "accounts": store.accounts().select(pl.len()).collect().item(),
+        "posted": store.posts().select(pl.len()).collect().item(),
+        "media": media["key"].n_unique(), "has_media": media.select("post_uid", "key").unique().height,
+        "urls": links.filter(pl.col("kind") == "url")["target"].n_unique(),
+        "links": links.filter(pl.col("kind") == "url").height,
+        "hashtags": links.filter(pl.col("kind") == "hashtag")["target"].n_unique(),
+        "tags": links.filter(pl.col("kind") == "hashtag").height,
+        "reposts": links.filter(pl.col("kind") == "repost").height,
+    }
+
+
+@pytest.fixture(scope="module")
+def loaded_ws(tmp_path_factory: pytest.TempPathFactory, samples: Path, scenario_ws: dict[str, Path]) -> Path:
+    ws = tmp_path_factory.mktemp("neo4j-ws")
+    result = CliRunner().invoke(cli, ["load", str(samples), str(scenario_ws["scenario"]), "-w", str(ws), "--silent"])
+    assert result.exit_code == 0, result.output
+    return ws
+
+
+def test_load_counts_match_parquet_and_reload_adds_nothing(neo4j_store, loaded_ws: Path) -> None:  # noqa: ANN001
+    store = ParquetStore(loaded_ws)
+    neo4j_store.load_from(store)
+    counts = neo4j_store.counts()
+    expected = expected_counts(store)
+    assert {k: counts[k] for k in expected} == expected
+    neo4j_store.load_from(store)
+    assert neo4j_store.counts() == counts
+
+
+def test_cli_load_and_score_through_neo4j(neo4j_server: str, neo4j_store, scenario_ws: dict[str, Path],  # noqa: ANN001
+                                          tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CIB_NEO4J_USER", "neo4j")
+    monkeypatch.setenv("CIB_NEO4J_PASSWORD", "s3cret-never-printed")
+    runner = CliRunner()
+    load = runner.invoke(cli, ["load", str(scenario_ws["scenario"]), "-w", str(tmp_path), "--neo4j", neo4j_server,
+                               "--silent"])
+    assert load.exit_code == 0, load.output
+    assert "s3cret" not in load.output
+    score = runner.invoke(cli, ["score", "-w", str(tmp_path), "--neo4j", neo4j_server, "--silent"])
+    assert score.exit_code == 0, score.output
+    parquet = ParquetStore(scenario_ws["ws"]).scores("clusters")
+    from_neo4j = ParquetStore(tmp_path).scores("clusters")
+    assert from_neo4j.select("cluster_id", "score", "size").equals(parquet.select("cluster_id", "score", "size"))
+    counts = neo4j_store.counts()
+    members = ParquetStore(tmp_path).scores("members")
+    assert counts["clusters"] == parquet.height and counts["member_of"] == members.height
+    assert counts["coordinated_with"] == ParquetStore(tmp_path).scores("edges").height
+    _check_every_query(neo4j_server, neo4j_store, tmp_path)
+
+
+def _check_every_query(uri: str, graph, ws: Path) -> None:  # noqa: ANN001
+    store = ParquetStore(ws)
+    clusters = store.scores("clusters")
+    members = store.scores("members")
+    edges = store.scores("edges")
+    top = clusters.row(0, named=True)
+    rows = graph.query("read/cluster_members", cluster_id=top["cluster_id"])
+    assert sorted(r["account"] for r in rows) == sorted(
+        members.filter(pl.col("cluster_id") == top["cluster_id"])["account_uid"].to_list())
+    assert all(r["evidence"] and r["evidence"][0]["signals"] for r in rows)
+    edge = edges.row(0, named=True)
+    tying = graph.query("read/posts_tying_accounts", a=edge["src"], b=edge["dst"])
+    assert {f"{r['post_a']}|{r['post_b']}" for r in tying} == set(edge["evidence"])
+    cross = graph.query("read/cross_platform_clusters", min_platforms=2)
+    assert {r["cluster_id"] for r in cross} == {
+        c for c, p in clusters.select("cluster_id", "platforms").iter_rows() if len(p) >= 2}
+    posts = store.posts().collect()
+    url = posts.explode("urls").drop_nulls("urls").group_by("urls").agg(n=pl.col("account_uid").n_unique()) \
+        .sort(["n", "urls"], descending=[True, False]).row(0)
+    assert len({r["account"] for r in graph.query("read/accounts_sharing_url", url=url[0])}) == url[1]
+    media = store.media().collect().group_by("key").agg(n=pl.col("account_uid").n_unique()).sort(
+        ["n", "key"], descending=[True, False]).row(0)
+    assert len({r["account"] for r in graph.query("read/accounts_sharing_media", key=media[0])}) == media[1]
+    caption = posts.drop_nulls("text_norm").group_by("text_norm").agg(n=pl.col("account_uid").n_unique()).sort(
+        ["n", "text_norm"], descending=[True, False]).row(0)
+    assert len({r["account"] for r in graph.query("read/accounts_sharing_caption", text_norm=caption[0])}) == caption[1]
+    bursts = graph.query("read/creation_bursts", min_accounts=10)
+    assert bursts and all(r["created"] >= 10 for r in bursts)  # the bot and sound farms were created in bursts
+    counts = graph.query("read/counts")
+    assert {r["what"] for r in counts} >= {"posts", "accounts", "clusters"}
+    assert len(graph.query("read/accounts_for_scoring")) == store.accounts().collect().height
+    assert len(graph.query("read/posts_for_scoring", skip=0, limit=10)) == 10
+    result = CliRunner().invoke(cli, ["query", "cluster_members", "-p", f"cluster_id={top['cluster_id']}",
+                                      "--format", "csv", "--neo4j", uri])
+    assert result.exit_code == 0 and top["cluster_id"] not in result.output.splitlines()[0]
+
+
+class DroppingProxy:
+    """A TCP proxy that cuts every open connection once, after `drop_after` bytes from the client."""
+
+    def __init__(self, target_port: int, drop_after: int) -> None:
+        self.target_port, self.drop_after = target_port, drop_after
+        self.sent = 0
+        self.dropped = False
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            with self.lock:
+                self.conns += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+                if count:
+                    with self.lock:
+                        self.sent += len(data)
+                        drop = not self.dropped and self.sent > self.drop_after
+                        if drop:
+                            self.dropped = True
+                    if drop:
+                        self._drop_all()
+                        return
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def _drop_all(self) -> None:
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+        self._drop_all()
+
+
+def test_connection_dropped_mid_load_is_retried_without_duplicates(neo4j_server: str, neo4j_store,  # noqa: ANN001
+                                                                   loaded_ws: Path) -> None:
+    from cib.store.neo4j import Neo4jStore
+
+    store = ParquetStore(loaded_ws)
+    proxy = DroppingProxy(int(neo4j_server.rsplit(":", 1)[1]), drop_after=2_000_000)
+    try:
+        with Neo4jStore.from_env(f"bolt://127.0.0.1:{proxy.port}", batch_size=500) as flaky:
+            flaky.load_from(store)
+    finally:
+        proxy.close()
+    assert proxy.dropped, "the proxy never cut the connection: raise the load or lower drop_after"
+    counts = neo4j_store.counts()
+    expected = expected_counts(store)
+    assert {k: counts[k] for k in expected} == expected
+
+
+def test_driver_failures_are_store_errors_without_the_secret(neo4j_server: str) -> None:
+    import neo4j
+
+    from cib.errors import StoreError
+    from cib.store.neo4j import Neo4jStore
+
+    driver = neo4j.GraphDatabase.driver("bolt://127.0.0.1:1", auth=("neo4j", "hunter2-secret"),
+                                        max_transaction_retry_time=0.5, connection_timeout=1)
+    with Neo4jStore(driver) as unreachable, pytest.raises(StoreError) as info:
+        unreachable.counts()
+    assert "hunter2" not in str(info.value) and "read/counts" in str(info.value)
