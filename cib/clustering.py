@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 import polars as pl
 
@@ -62,7 +63,8 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
     touched too; synchrony is the share of those that were in lockstep with another member (CopyCatch-style,
     group level). Without it, all posts are the denominator.
     """
-    rows, members = [], []
+    rows: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
     activity = posts.group_by("account_uid").agg(n=pl.len(), first=pl.col("created_at").min(),
                                                  last=pl.col("created_at").max())
     act = {r[0]: r[1:] for r in activity.iter_rows()}
@@ -111,8 +113,8 @@ def _components(group: list[str], inside: pl.DataFrame, ev: pl.DataFrame, denomi
     n = len(group)
     possible = n * (n - 1) / 2
     density = inside.height / possible if possible else 0.0
-    strength = min(1.0, float(inside["weight"].mean() or 0.0) / 0.35)
-    breadth = min(1.0, float(inside["n_shared"].median() or 0.0) / 6.0)
+    strength = min(1.0, _num(inside["weight"].mean()) / 0.35)
+    breadth = min(1.0, _num(inside["n_shared"].median()) / 6.0)
     involved = pl.concat([ev.select(a="src", p="post_a"), ev.select(a="dst", p="post_b")]).unique() \
         .group_by("a").agg(k=pl.len())
     inv = dict(involved.iter_rows())
@@ -133,9 +135,9 @@ def _components(group: list[str], inside: pl.DataFrame, ev: pl.DataFrame, denomi
     authentic = sum(1 for u in group if (a := acc.get(u)) and (a["verified"] or (a["followers"] or 0) >= 50_000)) / n
     comp = {"strength": strength, "synchrony": synchrony, "breadth": breadth, "density": density,
             "anomaly": max(burst, generated)}
-    gaps = inside["median_gap_s"].median()
+    gaps = inside["median_gap_s"].drop_nulls()
     facts = {"burst": burst, "generated": generated, "authentic_frac": authentic,
-             "median_gap_s": float(gaps) if gaps is not None else None}
+             "median_gap_s": _num(gaps.median()) if gaps.len() else None}
     return comp, facts
 
 
@@ -150,7 +152,7 @@ def _explain(n: int, platforms: list[str], signals: list[str], inside: pl.DataFr
     when = f"a median {_duration(gap)} apart" if gap is not None else "close in time"
     parts = [f"{n} accounts on {', '.join(platforms)} posted {what}, {when}",
              f"{comp['synchrony']:.0%} of a typical member's shared posts were in lockstep with another member",
-             f"pairs share a median {int(inside['n_shared'].median() or 0)} items"]
+             f"pairs share a median {int(_num(inside['n_shared'].median()))} items"]
     if facts["burst"] >= 0.3:
         parts.append(f"{facts['burst']:.0%} of the accounts were created within one week")
     if facts["generated"] >= 0.3:
@@ -158,6 +160,11 @@ def _explain(n: int, platforms: list[str], signals: list[str], inside: pl.DataFr
     if facts["authentic_frac"] > 0:
         parts.append(f"{facts['authentic_frac']:.0%} are verified or large established accounts (score lowered)")
     return "; ".join(parts) + "."
+
+
+def _num(value: Any) -> float:
+    """A polars scalar statistic as a float (None counts as 0)."""
+    return float(cast(float, value)) if value is not None else 0.0
 
 
 def _duration(seconds: float) -> str:

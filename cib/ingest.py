@@ -29,7 +29,7 @@ __all__ = ["FileReport", "Loader", "detect", "expand_paths", "file_sha256", "ing
 
 _REC, _ERR, _FMT, _FILE = "_cib_record", "_cib_error", "_cib_format", "_cib_file"
 _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".webm", ".ogg", ".mp3", ".m4a",
-                   ".tgs", ".webm", ".pdf", ".zip", ".html", ".css", ".js"}
+                   ".tgs", ".pdf", ".zip", ".html", ".css", ".js"}
 
 
 class Loader(Protocol):
@@ -104,7 +104,7 @@ def detect(path: Path, loaders: Iterable[Loader]) -> tuple[Loader, str]:
     """The loader and format that recognise `path` by its content; `LoaderError` when none does."""
     if not path.exists():
         raise LoaderError(str(path), None, "no such file")
-    known = []
+    known: list[str] = []
     for loader in loaders:
         fmt = loader.detect(path)
         if fmt:

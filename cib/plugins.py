@@ -24,12 +24,10 @@ def plugin_manager() -> pluggy.PluginManager:
 
 
 def get_loaders() -> list[Any]:
-    """Instances of every registered loader class, built-ins first, de-duplicated, in a stable order."""
-    from loaders import ALL_LOADERS
-
-    classes: list[Any] = list(ALL_LOADERS)
+    """Instances of every registered loader class (the built-ins register through the same entry points),
+    de-duplicated, sorted by platform and class name so that detection order is stable."""
+    classes: dict[str, Any] = {}
     for group in plugin_manager().hook.register_loaders():
         for cls in group or []:
-            if cls not in classes:
-                classes.append(cls)
-    return [cls() for cls in classes]
+            classes[f"{cls.platform}:{cls.__module__}.{cls.__qualname__}"] = cls
+    return [classes[key]() for key in sorted(classes)]

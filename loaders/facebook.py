@@ -30,7 +30,6 @@ from loaders._common import (
     REC,
     csv_header,
     csv_rows,
-    first_json_line,
     head,
     json_records,
     media_item,

@@ -65,6 +65,7 @@ class TelegramLoader:
         count = 0
         chat: dict[str, Any] = {}
         builder: Any = None
+        active = ""  # the prefix of the message being built
         with open(path, "rb") as fh:
             stream = _EscapeFixer(fh)
             try:
@@ -84,7 +85,7 @@ class TelegramLoader:
                     elif event == "start_map" and prefix in ("chats.list.item", "left_chats.list.item"):
                         chat = {}
                     elif event in ("string", "number") and prefix.rpartition(".")[0] in _CHAT_PREFIXES:
-                        parent, _, key = prefix.rpartition(".")
+                        key = prefix.rpartition(".")[2]
                         if key in ("id", "name", "type"):
                             chat[key] = value
             except ijson.JSONError as exc:

@@ -133,7 +133,7 @@ def _map_research_video(raw: Mapping[str, Any], video: Mapping[str, Any]) -> Pos
 
 
 def _map_item_struct(raw: Mapping[str, Any], item: Mapping[str, Any]) -> PostRecord:
-    author = item.get("author") if isinstance(item.get("author"), Mapping) else {}
+    author: Mapping[str, Any] = item["author"] if isinstance(item.get("author"), Mapping) else {}
     stats = item.get("authorStats") or {}
     music = item.get("music") or {}
     extra = item.get("textExtra") or []

@@ -117,12 +117,12 @@ class XLoader:
             return _map_v2(raw, value, raw.get("users", {}), raw.get("tweets", {}), raw.get("media", {}))
         if fmt == "twarc2-flat-jsonl":
             author = value.get("author") or {}
-            refs = {r.get("id"): r for r in value.get("referenced_tweets") or [] if isinstance(r, dict)}
-            users = {author.get("id"): author} if author else {}
+            refs: dict[Any, Any] = {r.get("id"): r for r in value.get("referenced_tweets") or [] if isinstance(r, dict)}
+            users: dict[Any, Any] = {author.get("id"): author} if author else {}
             for ref in refs.values():
                 if isinstance(ref.get("author"), dict):
                     users[ref["author"].get("id")] = ref["author"]
-            media = {m.get("media_key"): m for m in (value.get("attachments") or {}).get("media") or []
+            media: dict[Any, Any] = {m.get("media_key"): m for m in (value.get("attachments") or {}).get("media") or []
                      if isinstance(m, dict)}
             return _map_v2(raw, value, users, refs, media)
         if fmt in ("api-v1.1-json", "zeeschuimer-ndjson"):

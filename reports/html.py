@@ -211,8 +211,9 @@ def _timeline_svg(posts: pl.DataFrame, uids: list[str], width: int = 520, max_ro
     shown = uids[:max_rows]
     row_of = {u: i for i, u in enumerate(shown)}
     ts = posts.select("account_uid", t=pl.col("created_at").dt.epoch("s")).filter(pl.col("account_uid").is_in(shown))
-    lo, hi = ts["t"].min(), ts["t"].max()
-    span = max(1, (hi or 0) - (lo or 0))
+    times = ts["t"].to_list()
+    lo, hi = (min(times), max(times)) if times else (0, 0)
+    span = max(1, hi - lo)
     height = 4 + 4 * len(shown)
     dots = "".join(f"<rect x=\"{(t - lo) / span * (width - 4):.1f}\" y=\"{2 + 4 * row_of[u]}\" width=\"2\" height=\"3\"/>"
                    for u, t in ts.iter_rows())

@@ -16,6 +16,7 @@ import pytest
 from cib.ingest import detect, ingest_file
 from cib.plugins import get_loaders
 from cib.store import ParquetStore
+
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 EXPECTED_FORMATS = {
     "facebook/crowdtangle_api_posts_MOCK_values.json": "crowdtangle-api-json",
