@@ -182,6 +182,9 @@ class _EscapeFixer:
     def read(self, size: int = -1) -> bytes:
         if size == 0:  # ijson probes with read(0) to tell bytes from text
             return b""
+        if size is None or size < 0:  # everything that is left, in one piece
+            buf, self._tail = self._tail + self._raw.read(), b""
+            return self._ESC.sub(rb"\1\\u00\2", buf)
         chunk = self._raw.read(size if size and size > 0 else -1)
         buf = self._tail + chunk
         if not chunk:  # end of file: flush everything

@@ -86,6 +86,9 @@ class Server:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
         self.log.close()
         shutil.rmtree(self.data, ignore_errors=True)
 

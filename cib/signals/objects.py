@@ -29,16 +29,19 @@ def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: i
     Examples
     --------
     >>> from datetime import datetime, UTC
-    >>> p = pl.DataFrame({"uid": ["x:1"], "account_uid": ["x:a"], "created_at": [datetime(2024, 1, 1, tzinfo=UTC)],
-    ...     "urls": [["https://e.com/a"]], "repost_of": [None], "repost_account_uid": [None],
-    ...     "text_norm": [None], "hashtags": [[]], "media": [[]], "sound_id": [None], "effect_ids": [[]]})
+    >>> from cib.schema import POSTS
+    >>> row = {"uid": "x:1", "account_uid": "x:a", "created_at": datetime(2024, 1, 1, tzinfo=UTC),
+    ...        "urls": ["https://e.com/a"], "hashtags": [], "media": [], "effect_ids": []}
+    >>> p = pl.DataFrame([row], schema={k: POSTS[k] for k in row}).with_columns(
+    ...     [pl.lit(None, POSTS[c]).alias(c) for c in ("repost_of", "repost_account_uid", "text_norm", "sound_id")])
     >>> actions(p.lazy())["object"].to_list()
     ['url:https://e.com/a']
     """
     base = posts.select(
         "account_uid", pl.col("uid").alias("post_uid"),
         (pl.col("created_at").dt.epoch("s")).alias("ts"),
-        "urls", "repost_of", "repost_account_uid", "text_norm", "hashtags", "media", "sound_id", "effect_ids",
+        "urls", "media", "hashtags", "effect_ids",
+        *[pl.col(c).cast(pl.String()) for c in ("repost_of", "repost_account_uid", "text_norm", "sound_id")],
     ).collect()
     parts = [
         base.select("account_uid", "post_uid", "ts", object=pl.col("urls")).explode("object")

@@ -21,6 +21,15 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _collect_dropped_sockets():  # noqa: ANN202
+    """Sockets the proxy killed are collected here, inside these tests, not during a later one."""
+    yield
+    import gc
+
+    gc.collect()
+
+
 def expected_counts(store: ParquetStore) -> dict[str, int]:
     links = store.links().collect()
     media = store.media().collect()
