@@ -12,7 +12,7 @@ import polars as pl
 
 from cib.clustering import ClusterParams, cluster_scores, communities
 from cib.schema import EDGES, EVIDENCE
-from cib.signals import actions, copairs, pair_edges
+from cib.signals import actions, coded_edges, coded_pairs, decode_evidence, encode
 
 __all__ = ["ScoreParams", "ScoreResult", "score"]
 
@@ -66,19 +66,24 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
                    caption_threshold=params.caption_threshold, pdq_distance=params.pdq_distance,
                    near_duplicates=params.near_duplicates, seed=params.cluster.seed)
     done("actions", acts.height)
-    pairs, capped = copairs(acts, window_s=params.window_s, max_neighbours=params.max_neighbours)
+    coded = encode(acts)
+    pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours)
     if capped:
         log.info("%d hot objects had more than %d co-actions inside one window; only the nearest were paired",
                  capped, params.max_neighbours)
     done("co-timing pairs", pairs.height)
-    edges = pair_edges(pairs, acts, min_shared=params.min_shared, min_weight=params.min_weight)
+    edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight)
     done("edges", edges.height)
     groups = communities(edges, params.cluster)
     done("clustering", len(groups))
     member_uids = sorted({u for g in groups for u in g})
     post_cols = posts.select("account_uid", "created_at").filter(pl.col("account_uid").is_in(member_uids)).collect()
     acc = accounts.filter(pl.col("uid").is_in(member_uids)).collect()
-    kept = pairs.join(edges.select("src", "dst"), on=["src", "dst"], how="semi")
+    codes = {uid: i for i, uid in enumerate(coded.accounts.to_list())}
+    edge_codes = pl.DataFrame({"src": [codes[u] for u in edges["src"]], "dst": [codes[u] for u in edges["dst"]]},
+                              schema={"src": pl.UInt32, "dst": pl.UInt32})
+    kept = decode_evidence(coded, pairs.join(edge_codes, on=["src", "dst"], how="semi"))
+    del pairs
     # Lockstep is judged on what a member shared with anyone at all: camouflage posts dilute nothing.
     shared_objects = acts.group_by("object").agg(n=pl.col("account_uid").n_unique()).filter(pl.col("n") >= 2)
     shareable = (acts.filter(pl.col("account_uid").is_in(member_uids))

@@ -64,9 +64,7 @@ def test_pair_edges_normalise_away_power_users() -> None:
         for acc in ("x:p", f"x:o{k % 17}", f"x:q{k % 13}"):
             rows.append({"uid": f"x:{acc}n{k}", "account_uid": acc, "created_at": T0 + timedelta(days=1, minutes=k),
                          "urls": [f"https://news.example/{k}"]})
-    acts = actions(_posts(rows))
-    pairs, _ = copairs(acts, window_s=600)
-    edges = pair_edges(pairs, acts, min_shared=3, min_weight=0.3)
+    edges = pair_edges(actions(_posts(rows)), window_s=600, min_shared=3, min_weight=0.3)
     assert ("x:a", "x:b") in edges.select("src", "dst").rows()
     assert not edges.filter((pl.col("src") == "x:p") | (pl.col("dst") == "x:p")).height
 

@@ -12,12 +12,8 @@ import polars as pl
 
 __all__ = ["near_duplicate_groups"]
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
 def near_duplicate_groups(texts: pl.Series, *, threshold: float = 0.6, num_perm: int = 32, bands: int = 8,
-                          min_tokens: int = 5, max_bucket: int = 200, seed: int = 0,
-                          chunk: int = 100_000) -> pl.DataFrame:
+                          min_tokens: int = 5, max_bucket: int = 200, seed: int = 0) -> pl.DataFrame:
     """Group near-identical normalised captions.
 
     Returns a frame ``text_norm -> group`` (group = the smallest member text's hash, as a string) for texts
@@ -33,33 +29,32 @@ def near_duplicate_groups(texts: pl.Series, *, threshold: float = 0.6, num_perm:
     """
     unique = texts.drop_nulls().unique().sort()
     frame = pl.DataFrame({"text_norm": unique}).with_row_index("tid")
+    # LSH runs on word bigrams (32-bit hashes, column-wise MinHash: fast and cache-friendly); candidates are
+    # then verified on unigrams + bigrams, so the reported similarity is the lenient one.
     tokens = (frame.lazy()
               .with_columns(words=pl.col("text_norm").str.split(" "))
               .filter(pl.col("words").list.len() >= min_tokens)
-              .with_columns(bigrams=pl.concat_list(pl.col("words").list.slice(0, None))
-                            .list.eval(pl.element() + " " + pl.element().shift(-1)).list.drop_nulls())
-              .select("tid", shingles=pl.concat_list("words", "bigrams").list.unique())
+              .select("tid", shingles=pl.col("words").list.eval(pl.element() + " " + pl.element().shift(-1))
+                      .list.drop_nulls().list.unique())
               .explode("shingles")
-              .select("tid", h=pl.col("shingles").hash(seed=seed))
+              .select("tid", h=(pl.col("shingles").hash(seed=seed) % (2**32)).cast(pl.UInt32()))
               .sort("tid")
               .collect())
     if tokens.height == 0:
         return pl.DataFrame(schema={"text_norm": pl.String(), "group": pl.String()})
     rng = np.random.default_rng(seed)
-    masks = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-    mults = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
+    masks = rng.integers(0, 2**32, size=num_perm, dtype=np.uint32)
+    mults = rng.integers(0, 2**32, size=num_perm, dtype=np.uint32) | np.uint32(1)
     tids = tokens["tid"].to_numpy()
     hashes = tokens["h"].to_numpy()
     starts = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1]])
     owner = tids[starts]
-    signatures = np.empty((len(starts), num_perm), dtype=np.uint64)
-    bounds = np.r_[starts, len(tids)]
-    for lo in range(0, len(starts), chunk):
-        hi = min(lo + chunk, len(starts))
-        seg = slice(bounds[lo], bounds[hi])
-        with np.errstate(over="ignore"):
-            permuted = (hashes[seg, None] ^ masks[None, :]) * mults[None, :]
-        signatures[lo:hi] = np.minimum.reduceat(permuted, starts[lo:hi] - bounds[lo], axis=0)
+    signatures = np.empty((len(starts), num_perm), dtype=np.uint32)
+    scratch = np.empty_like(hashes)
+    for k in range(num_perm):  # h -> (h xor mask_k) * mult_k mod 2**32: a bijection per k, min per text
+        np.bitwise_xor(hashes, masks[k], out=scratch)
+        np.multiply(scratch, mults[k], out=scratch)
+        signatures[:, k] = np.minimum.reduceat(scratch, starts)
     rows = num_perm // bands
     band_keys = {f"b{b}": _band_hash(signatures[:, b * rows:(b + 1) * rows]) for b in range(bands)}
     sig = pl.DataFrame({"tid": owner, **band_keys})
@@ -82,7 +77,7 @@ def _band_hash(block: np.ndarray) -> np.ndarray:
     out = np.zeros(block.shape[0], dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in range(block.shape[1]):
-            out = (out * np.uint64(0x100000001B3)) ^ block[:, col]
+            out = (out * np.uint64(0x100000001B3)) ^ block[:, col].astype(np.uint64)
     return out
 
 

@@ -7,26 +7,159 @@ O(n²); objects whose neighbourhood was cut are counted and reported (``capped_o
 
 Pairs are weighted by object rarity (IDF over accounts) and normalised by each account's own IDF mass, so
 news junkies, syndication and power users who touch many popular objects score low.
+
+Internally accounts, posts and objects are integer codes assigned in sorted order (so code order is uid
+order): millions of candidate pairs stay a few hundred MB, and strings are restored only for what survives.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import polars as pl
 
 from cib.schema import EDGES, EVIDENCE
 
-__all__ = ["copairs", "pair_edges"]
+__all__ = ["Coded", "coded_edges", "coded_pairs", "copairs", "decode_evidence", "encode", "pair_edges"]
+
+
+@dataclass
+class Coded:
+    """Actions as integer codes plus the tables to decode them."""
+
+    actions: pl.DataFrame  # acc, post, obj (UInt32), ts (Int64), sig (UInt8)
+    accounts: pl.Series  # code -> account uid
+    posts: pl.Series  # code -> post uid
+    objects: pl.Series  # code -> object key
+    signals: list[str]
+    idf: pl.DataFrame  # obj -> idf
+    mass: pl.DataFrame  # acc -> IDF mass of all the account's objects
+
+
+def encode(actions: pl.DataFrame) -> Coded:
+    """Integer-code `actions` (ACTIONS schema) and compute object IDF and account mass."""
+    accounts = actions["account_uid"].unique().sort()
+    posts = actions["post_uid"].unique().sort()
+    signals = sorted(set(actions["signal"].unique().to_list()))
+    object_keys = actions["object"].unique().sort()
+    objects = pl.DataFrame({"object": object_keys}).with_row_index("obj")
+    coded = (actions
+             .join(pl.DataFrame({"account_uid": accounts}).with_row_index("acc"), on="account_uid")
+             .join(pl.DataFrame({"post_uid": posts}).with_row_index("post"), on="post_uid")
+             .join(objects, on="object")
+             .join(pl.DataFrame({"signal": signals}).with_row_index("sig").with_columns(pl.col("sig").cast(pl.UInt8)),
+                   on="signal")
+             .select("acc", "post", "obj", "ts", "sig"))
+    n_accounts = max(accounts.len(), 2)
+    idf = (coded.group_by("obj").agg(n=pl.col("acc").n_unique())
+           .select("obj", "n", idf=(math.log(n_accounts) - pl.col("n").cast(pl.Float64).log()).clip(0.0)))
+    mass = (coded.unique(["acc", "obj"]).join(idf, on="obj")
+            .group_by("acc").agg(mass=pl.col("idf").sort().sum()))  # sorted: sums independent of row order
+    return Coded(actions=coded, accounts=accounts, posts=posts, objects=object_keys, signals=signals, idf=idf.drop("n"), mass=mass)
+
+
+def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25,
+                per_object: str = "closest") -> tuple[pl.DataFrame, int]:
+    """Co-actions ``(src, dst, obj, post_a, post_b, gap_s, sig)`` as codes, ``src < dst``, and the number
+    of objects whose neighbourhood was capped.
+
+    ``per_object="closest"`` keeps one co-action per (pair, object), the closest in time (cib's default: an
+    object counts once); ``"all"`` keeps every pair of posts, as coordination-network-toolkit counts them.
+    """
+    shared = coded.idf.join(coded.actions.group_by("obj").agg(n=pl.col("acc").n_unique())
+                            .filter(pl.col("n") >= 2), on="obj", how="semi")
+    acts = (coded.actions.join(shared.select("obj"), on="obj", how="semi")
+            .sort("obj", "ts", "acc", "post"))
+    found = []
+    capped = 0
+    for k in range(1, max_neighbours + 1):
+        shifted = acts.select(
+            "obj", "sig", "ts", a=pl.col("acc"), pa=pl.col("post"), b=pl.col("acc").shift(-k),
+            pb=pl.col("post").shift(-k), tb=pl.col("ts").shift(-k), ob=pl.col("obj").shift(-k),
+        ).filter((pl.col("ob") == pl.col("obj")) & ((pl.col("tb") - pl.col("ts")) <= window_s))
+        if shifted.height == 0:
+            break
+        if k == max_neighbours:
+            capped = shifted["obj"].n_unique()
+        found.append(shifted.filter(pl.col("a") != pl.col("b")).select(
+            src=pl.min_horizontal("a", "b"), dst=pl.max_horizontal("a", "b"), obj="obj",
+            post_a=pl.when(pl.col("a") < pl.col("b")).then("pa").otherwise("pb"),
+            post_b=pl.when(pl.col("a") < pl.col("b")).then("pb").otherwise("pa"),
+            gap_s=(pl.col("tb") - pl.col("ts")).cast(pl.Int32), sig="sig"))
+    empty = pl.DataFrame(schema={"src": pl.UInt32, "dst": pl.UInt32, "obj": pl.UInt32, "post_a": pl.UInt32,
+                                 "post_b": pl.UInt32, "gap_s": pl.Int32, "sig": pl.UInt8})
+    if not found:
+        return empty, capped
+    pairs = pl.concat(found)
+    if per_object == "all":
+        return pairs.unique(["src", "dst", "post_a", "post_b"]).sort("src", "dst", "post_a", "post_b"), capped
+    best = (pairs.sort("src", "dst", "obj", "gap_s", "post_a", "post_b")
+            .unique(["src", "dst", "obj"], keep="first", maintain_order=True))
+    return best, capped
+
+
+def coded_edges(coded: Coded, pairs: pl.DataFrame, *, min_shared: int = 3, min_weight: float = 0.15,
+                evidence_per_edge: int = 5) -> pl.DataFrame:
+    """Account–account EDGES from coded co-actions.
+
+    ``n_shared`` counts distinct co-posting events (posts of the less active side), so one post that shares
+    a URL, a caption and a hashtag set with another counts once. ``weight`` is the IDF mass of the shared
+    objects over the geometric mean of both accounts' IDF mass, in [0, 1].
+    """
+    if pairs.height == 0:
+        return pl.DataFrame(schema=EDGES)
+    scored = pairs.join(coded.idf, on="obj")
+    agg = (scored.group_by("src", "dst").agg(
+        shared=pl.col("idf").sort().sum(),
+        n_a=pl.col("post_a").n_unique(), n_b=pl.col("post_b").n_unique(),
+        sigs=pl.col("sig").unique().sort(),
+        min_gap_s=pl.col("gap_s").min().cast(pl.Float64), median_gap_s=pl.col("gap_s").median().cast(pl.Float64),
+    )
+        .join(coded.mass.rename({"acc": "src", "mass": "mass_a"}), on="src")
+        .join(coded.mass.rename({"acc": "dst", "mass": "mass_b"}), on="dst")
+        .with_columns(n_shared=pl.min_horizontal("n_a", "n_b").cast(pl.Int64()),
+                      weight=(pl.col("shared") / (pl.col("mass_a") * pl.col("mass_b")).sqrt()).fill_nan(0.0)
+                      .clip(0.0, 1.0).round(9))
+        .filter((pl.col("n_shared") >= min_shared) & (pl.col("weight") >= min_weight)))
+    if agg.height == 0:
+        return pl.DataFrame(schema=EDGES)
+    evidence = (decode_evidence(coded, scored.join(agg.select("src", "dst"), on=["src", "dst"], how="semi"),
+                                codes=True)
+                .sort(["src", "dst", "idf", "gap_s", "post_a", "post_b"], descending=[False, False, True, False, False,
+                                                                                      False])
+                .with_columns(pair=pl.concat_str("post_a", pl.lit("|"), "post_b"))
+                .unique(["src", "dst", "pair"], keep="first", maintain_order=True)
+                .group_by("src", "dst", maintain_order=True).agg(evidence=pl.col("pair").head(evidence_per_edge)))
+    signal_names = pl.Series(coded.signals)
+    edges = (agg.join(evidence, on=["src", "dst"])
+             .with_columns(signals=pl.col("sigs").list.eval(pl.element().cast(pl.Int64))
+                           .map_elements(lambda codes: signal_names.gather(codes).sort(),
+                                         return_dtype=pl.List(pl.String)),
+                           src=_decode(pl.col("src"), coded.accounts), dst=_decode(pl.col("dst"), coded.accounts))
+             .sort("src", "dst"))
+    return edges.select(EDGES.names())
+
+
+def decode_evidence(coded: Coded, pairs: pl.DataFrame, *, codes: bool = False) -> pl.DataFrame:
+    """Coded co-actions as EVIDENCE rows (uids and signal names); with `codes`, src/dst stay codes."""
+    frame = pairs.join(coded.idf, on="obj", how="left") if "idf" not in pairs.columns else pairs
+    out = frame.with_columns(
+        post_a=_decode(pl.col("post_a"), coded.posts), post_b=_decode(pl.col("post_b"), coded.posts),
+        signal=pl.col("sig").cast(pl.Int64).map_elements(lambda i: coded.signals[i], return_dtype=pl.String),
+        gap_s=pl.col("gap_s").cast(pl.Float64), object=_decode(pl.col("obj"), coded.objects))
+    if not codes:
+        out = out.with_columns(src=_decode(pl.col("src"), coded.accounts), dst=_decode(pl.col("dst"), coded.accounts))
+    return out.select(EVIDENCE.names())
+
+
+def _decode(codes: pl.Expr, table: pl.Series) -> pl.Expr:
+    return codes.cast(pl.Int64).map_batches(lambda s: table.gather(s), return_dtype=pl.String)
 
 
 def copairs(actions: pl.DataFrame, *, window_s: int = 3600, max_neighbours: int = 25,
             per_object: str = "closest") -> tuple[pl.DataFrame, int]:
-    """Co-actions ``(src, dst, signal, object, post_a, post_b, gap_s, idf)`` with ``src < dst`` and the
-    number of objects whose neighbourhood was capped.
-
-    ``per_object="closest"`` keeps one co-action per (pair, object), the closest in time (cib's default: an
-    object counts once); ``"all"`` keeps every pair of posts, as coordination-network-toolkit counts them.
+    """`coded_pairs` with uids: EVIDENCE rows ``(src, dst, signal, object, post_a, post_b, gap_s, idf)``.
 
     Examples
     --------
@@ -38,68 +171,17 @@ def copairs(actions: pl.DataFrame, *, window_s: int = 3600, max_neighbours: int 
     """
     if actions.height == 0:
         return pl.DataFrame(schema=EVIDENCE), 0
-    n_accounts = max(actions["account_uid"].n_unique(), 2)
-    popularity = actions.group_by("object").agg(n=pl.col("account_uid").n_unique())
-    acts = (actions.join(popularity, on="object")
-            .filter(pl.col("n") >= 2)
-            .with_columns(idf=(math.log(n_accounts) - pl.col("n").log()).clip(0.0))
-            .sort("object", "ts", "account_uid", "post_uid"))
-    found = []
-    capped = 0
-    for k in range(1, max_neighbours + 1):
-        shifted = acts.select(
-            "object", "signal", "idf", "ts", a=pl.col("account_uid"), pa=pl.col("post_uid"),
-            b=pl.col("account_uid").shift(-k), pb=pl.col("post_uid").shift(-k), tb=pl.col("ts").shift(-k),
-            ob=pl.col("object").shift(-k),
-        ).filter((pl.col("ob") == pl.col("object")) & ((pl.col("tb") - pl.col("ts")) <= window_s))
-        if shifted.height == 0:
-            break
-        if k == max_neighbours:
-            capped = shifted["object"].n_unique()
-        found.append(shifted.filter(pl.col("a") != pl.col("b")))
-    if not found:
-        return pl.DataFrame(schema=EVIDENCE), capped
-    pairs = pl.concat(found).select(
-        src=pl.min_horizontal("a", "b"), dst=pl.max_horizontal("a", "b"), signal="signal", object="object",
-        post_a=pl.when(pl.col("a") < pl.col("b")).then("pa").otherwise("pb"),
-        post_b=pl.when(pl.col("a") < pl.col("b")).then("pb").otherwise("pa"),
-        gap_s=(pl.col("tb") - pl.col("ts")).cast(pl.Float64()), idf="idf",
-    )
-    if per_object == "all":
-        return pairs.unique(["src", "dst", "post_a", "post_b"]).sort("src", "dst", "post_a", "post_b") \
-            .select(EVIDENCE.names()), capped
-    best = (pairs.sort("src", "dst", "object", "gap_s", "post_a", "post_b")
-            .unique(["src", "dst", "object"], keep="first", maintain_order=True))
-    return best.select(EVIDENCE.names()), capped
+    coded = encode(actions)
+    pairs, capped = coded_pairs(coded, window_s=window_s, max_neighbours=max_neighbours, per_object=per_object)
+    return decode_evidence(coded, pairs), capped
 
 
-def pair_edges(evidence: pl.DataFrame, actions: pl.DataFrame, *, min_shared: int = 3, min_weight: float = 0.15,
-               evidence_per_edge: int = 5) -> pl.DataFrame:
-    """Account–account EDGES from co-action evidence.
-
-    ``n_shared`` counts distinct co-posting events (posts of the less active side), so one post that shares
-    a URL, a caption and a hashtag set with another counts once. ``weight`` is the IDF mass of the shared
-    objects over the geometric mean of both accounts' IDF mass, in [0, 1].
-    """
-    if evidence.height == 0:
+def pair_edges(actions: pl.DataFrame, *, window_s: int = 3600, max_neighbours: int = 25, min_shared: int = 3,
+               min_weight: float = 0.15, evidence_per_edge: int = 5) -> pl.DataFrame:
+    """EDGES straight from actions (encode → pairs → edges)."""
+    if actions.height == 0:
         return pl.DataFrame(schema=EDGES)
-    n_accounts = max(actions["account_uid"].n_unique(), 2)
-    popularity = actions.group_by("object").agg(n=pl.col("account_uid").n_unique())
-    mass = (actions.unique(["account_uid", "object"]).join(popularity, on="object")
-            .group_by("account_uid").agg(mass=(math.log(n_accounts) - pl.col("n").log()).clip(0.0).sort().sum()))
-    edges = (evidence.group_by("src", "dst").agg(
-        shared=pl.col("idf").sort().sum(),  # sorted: float sums independent of row order
-        n_a=pl.col("post_a").n_unique(), n_b=pl.col("post_b").n_unique(),
-        signals=pl.col("signal").unique().sort(),
-        min_gap_s=pl.col("gap_s").min(), median_gap_s=pl.col("gap_s").median(),
-        evidence=pl.concat_str("post_a", pl.lit("|"), "post_b").sort_by("idf", "gap_s", descending=[True, False])
-        .unique(maintain_order=True).head(evidence_per_edge),
-    )
-        .join(mass.rename({"account_uid": "src", "mass": "mass_a"}), on="src")
-        .join(mass.rename({"account_uid": "dst", "mass": "mass_b"}), on="dst")
-        .with_columns(n_shared=pl.min_horizontal("n_a", "n_b").cast(pl.Int64()),
-                      weight=(pl.col("shared") / (pl.col("mass_a") * pl.col("mass_b")).sqrt()).fill_nan(0.0)
-                      .clip(0.0, 1.0).round(9))
-        .filter((pl.col("n_shared") >= min_shared) & (pl.col("weight") >= min_weight))
-        .sort("src", "dst"))
-    return edges.select(EDGES.names())
+    coded = encode(actions)
+    pairs, _ = coded_pairs(coded, window_s=window_s, max_neighbours=max_neighbours)
+    return coded_edges(coded, pairs, min_shared=min_shared, min_weight=min_weight,
+                       evidence_per_edge=evidence_per_edge)
