@@ -25,6 +25,8 @@ class ScoreParams:
 
     window_s: int = 3600
     max_neighbours: int = 25
+    hot_min_accounts: int = 500
+    hot_share: float = 0.01
     min_shared: int = 3
     min_weight: float = 0.15
     caption_threshold: float = 0.6
@@ -67,10 +69,12 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
                    near_duplicates=params.near_duplicates, seed=params.cluster.seed)
     done("actions", acts.height)
     coded = encode(acts)
-    pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours)
+    pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
+                                hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
     if capped:
-        log.info("%d hot objects had more than %d co-actions inside one window; only the nearest were paired",
-                 capped, params.max_neighbours)
+        log.info("%d hot objects were capped (touched by more than max(%d, %.0f%% of) accounts, or more than %d "
+                 "co-actions inside one window)", capped, params.hot_min_accounts, 100 * params.hot_share,
+                 params.max_neighbours)
     done("co-timing pairs", pairs.height)
     edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight)
     done("edges", edges.height)

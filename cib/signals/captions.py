@@ -58,9 +58,10 @@ def near_duplicate_groups(texts: pl.Series, *, threshold: float = 0.6, num_perm:
     rows = num_perm // bands
     band_keys = {f"b{b}": _band_hash(signatures[:, b * rows:(b + 1) * rows]) for b in range(bands)}
     sig = pl.DataFrame({"tid": owner, **band_keys})
-    candidates = (sig.lazy().unpivot(index="tid", variable_name="band", value_name="key")
+    long = sig.lazy().unpivot(index="tid", variable_name="band", value_name="key")
+    shared = long.group_by("band", "key").agg(n=pl.len()).filter(pl.col("n").is_between(2, max_bucket))
+    candidates = (long.join(shared, on=["band", "key"], how="semi")  # most buckets hold one text: skip them
                   .group_by("band", "key").agg(pl.col("tid").sort())
-                  .filter(pl.col("tid").list.len().is_between(2, max_bucket))
                   .select(a=pl.col("tid").list.first(), b=pl.col("tid").list.slice(1))
                   .explode("b").unique().collect())
     # Each bucket links its members to its first member: enough for connected groups, linear in bucket size.

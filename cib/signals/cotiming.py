@@ -59,20 +59,24 @@ def encode(actions: pl.DataFrame) -> Coded:
     return Coded(actions=coded, accounts=accounts, posts=posts, objects=object_keys, signals=signals, idf=idf.drop("n"), mass=mass)
 
 
-def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25,
-                per_object: str = "closest") -> tuple[pl.DataFrame, int]:
+def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25, per_object: str = "closest",
+                hot_min_accounts: int | None = None, hot_share: float = 0.01) -> tuple[pl.DataFrame, int]:
     """Co-actions ``(src, dst, obj, post_a, post_b, gap_s, sig)`` as codes, ``src < dst``, and the number
-    of objects whose neighbourhood was capped.
+    of objects that were capped: neighbourhoods cut at `max_neighbours`, plus *hot* objects — touched by more
+    than ``max(hot_min_accounts, hot_share × accounts)`` accounts — which are not paired at all (their IDF
+    weight is near zero, and pairing them is most of the cost and most of the false positives).
 
     ``per_object="closest"`` keeps one co-action per (pair, object), the closest in time (cib's default: an
     object counts once); ``"all"`` keeps every pair of posts, as coordination-network-toolkit counts them.
     """
-    shared = coded.idf.join(coded.actions.group_by("obj").agg(n=pl.col("acc").n_unique())
-                            .filter(pl.col("n") >= 2), on="obj", how="semi")
-    acts = (coded.actions.join(shared.select("obj"), on="obj", how="semi")
+    popularity = coded.actions.group_by("obj").agg(n=pl.col("acc").n_unique())
+    hot_limit = max(hot_min_accounts, hot_share * coded.accounts.len()) if hot_min_accounts else None
+    hot = popularity.filter(pl.col("n") > hot_limit).height if hot_limit else 0
+    keep = popularity.filter((pl.col("n") >= 2) & (pl.col("n") <= hot_limit if hot_limit else pl.lit(True)))
+    acts = (coded.actions.join(keep.select("obj"), on="obj", how="semi")
             .sort("obj", "ts", "acc", "post"))
     found = []
-    capped = 0
+    capped = hot
     for k in range(1, max_neighbours + 1):
         shifted = acts.select(
             "obj", "sig", "ts", a=pl.col("acc"), pa=pl.col("post"), b=pl.col("acc").shift(-k),
@@ -81,7 +85,7 @@ def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25,
         if shifted.height == 0:
             break
         if k == max_neighbours:
-            capped = shifted["obj"].n_unique()
+            capped += shifted["obj"].n_unique()
         found.append(shifted.filter(pl.col("a") != pl.col("b")).select(
             src=pl.min_horizontal("a", "b"), dst=pl.max_horizontal("a", "b"), obj="obj",
             post_a=pl.when(pl.col("a") < pl.col("b")).then("pa").otherwise("pb"),
@@ -177,11 +181,13 @@ def copairs(actions: pl.DataFrame, *, window_s: int = 3600, max_neighbours: int 
 
 
 def pair_edges(actions: pl.DataFrame, *, window_s: int = 3600, max_neighbours: int = 25, min_shared: int = 3,
-               min_weight: float = 0.15, evidence_per_edge: int = 5) -> pl.DataFrame:
+               min_weight: float = 0.15, evidence_per_edge: int = 5,
+               hot_min_accounts: int | None = None) -> pl.DataFrame:
     """EDGES straight from actions (encode → pairs → edges)."""
     if actions.height == 0:
         return pl.DataFrame(schema=EDGES)
     coded = encode(actions)
-    pairs, _ = coded_pairs(coded, window_s=window_s, max_neighbours=max_neighbours)
+    pairs, _ = coded_pairs(coded, window_s=window_s, max_neighbours=max_neighbours,
+                           hot_min_accounts=hot_min_accounts)
     return coded_edges(coded, pairs, min_shared=min_shared, min_weight=min_weight,
                        evidence_per_edge=evidence_per_edge)

@@ -24,7 +24,7 @@ ACTIONS = pl.Schema({"account_uid": pl.String(), "post_uid": pl.String(), "ts": 
 def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: int = 3,
             caption_threshold: float = 0.6, pdq_distance: int = 31, phash_distance: int = 8,
             near_duplicates: bool = True, seed: int = 0) -> pl.DataFrame:
-    """All actions of `posts`, sorted by (object, ts, account_uid).
+    """All actions of `posts`, one per (account, post, object), in no particular order.
 
     Examples
     --------
@@ -85,5 +85,4 @@ def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: i
     parts.append(base.select("account_uid", "post_uid", "ts", object=pl.col("effect_ids")).explode("object")
                  .drop_nulls("object").with_columns(object="effect:" + pl.col("object"), signal=pl.lit("co_sound")))
     frames = [p.select([pl.col(c).cast(t) for c, t in ACTIONS.items()]) for p in parts]
-    return (pl.concat(frames).drop_nulls("object").unique(["account_uid", "post_uid", "object"])
-            .sort("object", "ts", "account_uid", "post_uid"))
+    return pl.concat(frames).drop_nulls("object").unique(["account_uid", "post_uid", "object"])
