@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1_000_000, help="approximate number of posts")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cib-bench"))
     parser.add_argument("--keep", action="store_true", help="reuse an existing scenario of that size")
+    parser.add_argument("--skip-load", action="store_true", help="with --keep: reuse the loaded workspace too")
     args = parser.parse_args()
     work = args.workdir / f"p{args.posts}"
     accounts = max(200, args.posts // (4 * 21))  # ~21 posts per organic account, four platforms
@@ -48,8 +49,15 @@ def main() -> None:
         seconds, rss, _ = child(f"from cib.scenario import generate; generate({str(work / 'scenario')!r}, seed=1, "
                                 f"accounts={accounts})")
         print(f"generate: {seconds:8.1f} s  peak {rss:8.0f} MiB")
-    shutil.rmtree(work / "ws", ignore_errors=True)
     size = sum(p.stat().st_size for p in (work / "scenario").rglob("*") if p.is_file())
+    if not (args.keep and args.skip_load and (work / "ws" / "posts.parquet").exists()):
+        _load(work, size)
+    _score(work)
+    print(f"machine:  {os.cpu_count()} cores")
+
+
+def _load(work: Path, size: int) -> None:
+    shutil.rmtree(work / "ws", ignore_errors=True)
     seconds, rss, out = child(
         "import json,sys; from click.testing import CliRunner; from cib.cli import cli; "
         f"r = CliRunner().invoke(cli, ['load', {str(work / 'scenario')!r}, '-w', {str(work / 'ws')!r}, '--silent', "
@@ -57,7 +65,11 @@ def main() -> None:
     summary = json.loads(out[out.index("{"):])
     posts = summary["loaded"]
     print(f"load:     {seconds:8.1f} s  peak {rss:8.0f} MiB  {posts:,} records ({size / 2**20:,.0f} MiB of exports) "
-          f"-> {posts / seconds:,.0f} records/s; reconciled={summary['reconciled']}")
+          f"-> {posts / seconds:,.0f} records/s; reconciled={summary['reconciled']}; "
+          f"{summary['workspace']['posts']:,} unique posts")
+
+
+def _score(work: Path) -> None:
     code = (
         "import json; from cib.store import ParquetStore; from cib.scoring import score; from cib.evaluate import evaluate; "
         f"s = ParquetStore({str(work / 'ws')!r}); r = score(s.posts(), s.accounts()); "
@@ -70,7 +82,6 @@ def main() -> None:
         print(f"   {stage['stage']:>16}: {stage['seconds']:7.2f} s  {stage['rows']:>11,} rows  rss {stage['rss_mb']:7.0f} MiB")
     e = result["eval"]
     print(f"quality:  precision {e['precision']:.3f}  recall {e['recall']:.3f}  F1 {e['f1']:.3f}")
-    print(f"machine:  {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

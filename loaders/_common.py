@@ -86,8 +86,20 @@ def json_records(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
 
 
 def _json_document(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
+    """A top-level array is streamed item by item (ijson); a single object is one record."""
+    import ijson
+
     from cib.errors import LoaderError
 
+    if head(path).lstrip().startswith("["):
+        n = 0
+        try:
+            with open(path, "rb") as fh:
+                for n, item in enumerate(ijson.items(fh, "item", use_float=True), start=1):
+                    yield {REC: n, FMT: fmt, FILE: str(path), "value": item}
+        except ijson.JSONError as exc:
+            raise LoaderError(str(path), n + 1, f"invalid JSON after {n} items: {exc}") from exc
+        return
     try:
         with open(path, encoding="utf-8") as fh:
             value = json.load(fh)

@@ -69,3 +69,14 @@ def test_workspace_from_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CIB_WORKSPACE", str(tmp_path / "envws"))
     assert _load(str(DATA / "x" / "io_archive.csv"))[0] == 0
     assert (tmp_path / "envws" / "posts.parquet").exists()
+
+
+def test_truncated_array_keeps_the_items_before_the_break(tmp_path: Path) -> None:
+    tweet = {"id_str": "1552687856111566848", "created_at": "Thu Jul 28 16:10:07 +0000 2022", "full_text": "hi",
+             "user": {"id_str": "415704821", "screen_name": "a"}}
+    text = json.dumps([tweet, {**tweet, "id_str": "1552687856111566849"}], indent=1)
+    broken = tmp_path / "tweets.json"
+    broken.write_text(text[: len(text) - 40])
+    code, _, err = _load(str(broken), "-w", str(tmp_path / "ws"))
+    assert code == 1 and "tweets.json: record 2: invalid JSON after 1 items" in err
+    assert pl.read_parquet(tmp_path / "ws" / "posts.parquet")["post_id"].to_list() == ["1552687856111566848"]
