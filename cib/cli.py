@@ -354,29 +354,24 @@ def query(name: str | None, list_: bool, param: tuple[str, ...], fmt: str, neo4j
         cib query --list
         cib query read/cluster_members -p cluster_id=c-0123abcd --neo4j bolt://localhost:7687
     """
-    import queries
+    from cib.store.neo4j import Neo4jStore
 
+    known = dict(Neo4jStore.named_queries())
     if list_ or not name:
-        for qname in queries.names("read"):
-            click.echo(f"{qname:36} {queries.describe(qname)}")
+        for qname, purpose in known.items():
+            click.echo(f"{qname:36} {purpose}")
         return
     if not neo4j_uri:
         raise click.UsageError("--neo4j URI (or CIB_NEO4J_URI) is required to run a query")
-    from cib.store.neo4j import Neo4jStore
-
     qname = name if "/" in name else f"read/{name}"
-    if not qname.startswith("read/"):
-        raise click.UsageError("only read/ queries can be run from the command line")
+    if qname not in known:
+        raise click.UsageError(f"unknown query {name!r}; see `cib query --list`")
     params: dict[str, Any] = {}
     for item in param:
         key, sep, value = item.partition("=")
         if not sep:
             raise click.UsageError(f"--param {item!r} is not KEY=VALUE")
         params[key] = int(value) if value.lstrip("-").isdigit() else value
-    try:
-        queries.cypher(qname)
-    except KeyError as exc:
-        raise click.UsageError(str(exc.args[0])) from exc
     with Neo4jStore.from_env(neo4j_uri) as graph:
         rows = graph.query(qname, **params)
     _print_rows(rows, fmt)

@@ -114,6 +114,11 @@ class Neo4jStore:
         self.write_rows("write/members", tables["members"].iter_rows(named=True))
 
     # -- reading ------------------------------------------------------------------------------------------
+    @staticmethod
+    def named_queries() -> list[tuple[str, str]]:
+        """(name, purpose) of every read query in ``queries/read``."""
+        return [(name, queries.describe(name)) for name in queries.names("read")]
+
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run read query `name` in a read transaction; rows as plain dicts (temporal values as datetimes)."""
         text = queries.cypher(name)
