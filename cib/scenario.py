@@ -134,8 +134,9 @@ def generate(root: Path | str, *, seed: int = 7, accounts: int = 400, days: int 
     g = _Gen(seed, accounts, days, posts_per_account)
     root = Path(root)
     organic = {p: [g.account(p) for _ in range(accounts)] for p in g.posts}
-    _organic(g, organic)
+    power = _organic(g, organic)
     negatives = _hard_negatives(g, organic)
+    negatives["power_users"] = sorted(_uid("x", a) for a in power)
     truth = {
         "bot_farm": _bot_farm(g),
         "slow_network": _slow_network(g),
@@ -157,7 +158,7 @@ def _uid(platform: str, aid: str) -> str:
     return f"{platform}:{aid}" if platform != "telegram" else f"telegram:channel{aid}"
 
 
-def _organic(g: _Gen, organic: dict[str, list[str]]) -> None:
+def _organic(g: _Gen, organic: dict[str, list[str]]) -> set[str]:
     power = set(g.r.sample(organic["x"], max(1, len(organic["x"]) // 50)))
     originals = [g.post("x", g.r.choice(organic["x"]), g.ts(), g.sentence()) for _ in range(200)]
     sounds = [g.pid() for _ in range(3000)]
@@ -181,6 +182,7 @@ def _organic(g: _Gen, organic: dict[str, list[str]]) -> None:
                 if platform == "tiktok":
                     extra["sound"] = g.zipf(sounds, 1.05)
                 g.post(platform, aid, when, text, **extra)
+    return power
 
 
 def _hard_negatives(g: _Gen, organic: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -229,7 +231,6 @@ def _hard_negatives(g: _Gen, organic: dict[str, list[str]]) -> dict[str, list[st
         for aid in outlets:
             g.post("facebook", aid, datetime.fromtimestamp(t0 + g.r.uniform(0, 300), UTC), head, url=url)
     out["syndicated_outlets"] = sorted(_uid("facebook", a) for a in outlets)
-    out["power_users"] = []
     return out
 
 
