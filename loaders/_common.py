@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import sys
@@ -463,11 +462,3 @@ def account_record(raw: Mapping[str, Any], *, platform: str, account_id: Any, ha
         format=raw[FMT], source_file=raw[FILE], source_record=int(raw[REC]),
     )
 
-
-def value_of(raw: Mapping[str, Any]) -> Any:
-    """The parsed payload of a raw record."""
-    return raw["value"]
-
-
-def text_stream(path: Path) -> io.TextIOBase:
-    return open(path, encoding="utf-8", errors="replace")  # noqa: SIM115 - caller closes

@@ -107,10 +107,9 @@ class Neo4jStore:
         self._run("write/clear_coordination")
         self.write_rows("write/coordinated", tables["edges"].select(
             "src", "dst", "signals", "weight", "n_shared", "evidence").iter_rows(named=True))
-        clusters = tables["clusters"].with_columns(pl.col("first_seen", "last_seen"))
         self.write_rows("write/clusters", (
             {"cluster_id": r["cluster_id"], "props": {k: v for k, v in r.items() if k != "cluster_id"}}
-            for r in clusters.iter_rows(named=True)))
+            for r in tables["clusters"].iter_rows(named=True)))
         self.write_rows("write/members", tables["members"].iter_rows(named=True))
 
     # -- reading ------------------------------------------------------------------------------------------
