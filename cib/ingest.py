@@ -23,11 +23,11 @@ from typing import Any, ClassVar, Protocol
 import polars as pl
 
 from cib.errors import CibError, LoaderError, RecordError
-from cib.schema import ACCOUNTS, POSTS, AccountRecord, PostRecord
+from cib.schema import ACCOUNTS, POSTS, RAW_ERROR, RAW_RECORD, AccountRecord, PostRecord
 
 __all__ = ["FileReport", "Loader", "detect", "expand_paths", "file_sha256", "ingest_file"]
 
-_REC, _ERR, _FMT, _FILE = "_cib_record", "_cib_error", "_cib_format", "_cib_file"
+_REC, _ERR = RAW_RECORD, RAW_ERROR
 _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".webm", ".ogg", ".mp3", ".m4a",
                    ".tgs", ".pdf", ".zip", ".html", ".css", ".js"}
 

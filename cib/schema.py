@@ -24,6 +24,10 @@ __all__ = [
     "MEDIA",
     "MEMBERS",
     "POSTS",
+    "RAW_ERROR",
+    "RAW_FILE",
+    "RAW_FORMAT",
+    "RAW_RECORD",
     "REJECTS",
     "TS",
     "AccountRecord",
@@ -35,6 +39,9 @@ __all__ = [
 ]
 
 TS = pl.Datetime("us", "UTC")
+
+# Keys every raw record from a loader's ``iter_raw`` carries: record number, read error, format, file.
+RAW_RECORD, RAW_ERROR, RAW_FORMAT, RAW_FILE = "_cib_record", "_cib_error", "_cib_format", "_cib_file"
 _STR = pl.String()
 _STRS = pl.List(pl.String())
 

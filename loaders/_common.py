@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cib.errors import RecordError
-from cib.schema import AccountRecord, MediaItem, PostRecord
+from cib.schema import RAW_ERROR, RAW_FILE, RAW_FORMAT, RAW_RECORD, AccountRecord, MediaItem, PostRecord
 
 __all__ = [
     "HEAD_BYTES",
@@ -39,8 +39,7 @@ __all__ = [
 ]
 
 HEAD_BYTES = 64 * 1024
-# Keys every raw record carries, set by iter_raw: the record number, a read error, the format and the file.
-REC, ERR, FMT, FILE = "_cib_record", "_cib_error", "_cib_format", "_cib_file"
+REC, ERR, FMT, FILE = RAW_RECORD, RAW_ERROR, RAW_FORMAT, RAW_FILE
 
 csv.field_size_limit(sys.maxsize)
 
