@@ -18,27 +18,11 @@ import polars as pl
 
 from cib.errors import SchemaError
 from cib.schema import EXPORT
+from cib.textsafe import neutralise_cell
 
 __all__ = ["neutralise_cell", "takedown_rows", "write_takedown"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NAMESPACE = uuid.UUID("6f1c6f39-2b0b-4a8c-9d1e-0c1b5e0c1b00")
-
-
-def neutralise_cell(value: Any) -> str:
-    """Text safe to open in a spreadsheet.
-
-    Examples
-    --------
-    >>> neutralise_cell("=HYPERLINK(\\"http://evil\\")")
-    '\\'=HYPERLINK("http://evil")'
-    >>> neutralise_cell("@bob"), neutralise_cell("plain"), neutralise_cell(None)
-    ("'@bob", 'plain', '')
-    """
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _require(frame: pl.DataFrame, name: str, columns: list[str]) -> None:
