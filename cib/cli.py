@@ -239,7 +239,7 @@ def _print_clusters(clusters: Any, top: int) -> None:
 @click.option("--max-edges", type=click.IntRange(1), default=4000, show_default=True, help="Edges drawn per graph.")
 @_errors_to_click
 def report(workspace: Path | None, output: Path, flagged_only: bool, max_edges: int) -> None:
-    """Write the offline HTML report: index, overview graph and one graph per cluster.
+    """Write the offline HTML report: index, overview graph and one dossier page per cluster.
 
     \b
     Example:
@@ -250,8 +250,10 @@ def report(workspace: Path | None, output: Path, flagged_only: bool, max_edges: 
     store = _store(workspace)
     files = write_report(output, clusters=store.scores("clusters"), members=store.scores("members"),
                          edges=store.scores("edges"), accounts=store.accounts().collect(),
-                         posts=store.posts().select("uid", "account_uid", "created_at", "text", "post_url").collect(),
-                         evidence=store.scores("evidence"), max_edges=max_edges, include_unflagged=not flagged_only)
+                         posts=store.posts().select("uid", "account_uid", "created_at", "text", "post_url",
+                                                    "source_file").collect(),
+                         evidence=store.scores("evidence"), media=store.media().select("post_uid", "kind", "path").collect(),
+                         max_edges=max_edges, include_unflagged=not flagged_only)
     click.echo(f"wrote {len(files)} files to {output} (open {output / 'index.html'})")
 
 
