@@ -202,6 +202,7 @@ EXPORT = pl.Schema(
         "evidence_urls": _STR,
         "first_seen": _STR,
         "last_seen": _STR,
+        "identity_note": _STR,  # empty when a public handle and link are known; else says only the id is known
     }
 )
 

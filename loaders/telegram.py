@@ -25,6 +25,7 @@ __all__ = ["TelegramLoader"]
 
 PLATFORM = "telegram"
 _MESSAGE_PREFIXES = ("messages.item", "chats.list.item.messages.item", "left_chats.list.item.messages.item")
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # Telegram's public username rule
 _CHAT_PREFIXES = {"": "", "chats.list.item": "chats.list.item", "left_chats.list.item": "left_chats.list.item"}
 
 
@@ -86,7 +87,7 @@ class TelegramLoader:
                         chat = {}
                     elif event in ("string", "number") and prefix.rpartition(".")[0] in _CHAT_PREFIXES:
                         key = prefix.rpartition(".")[2]
-                        if key in ("id", "name", "type"):
+                        if key in ("id", "name", "type", "username"):  # username: only when the export has it
                             chat[key] = value
             except ijson.JSONError as exc:
                 raise LoaderError(str(path), count + 1, f"invalid JSON after {count} messages: {exc}") from exc
@@ -115,14 +116,18 @@ class TelegramLoader:
                 media.append(media_item(PLATFORM, _kind(kind), None, None, base / ref))
         msg_id = req(msg, "id")
         reply = msg.get("reply_to_message_id")
+        # A channel's public username, when the export carries it, names the channel's own posts (gh issue 12).
+        username = chat.get("username") if from_id == f"channel{chat_id}" else None
+        username = username.lstrip("@") if isinstance(username, str) and _USERNAME.fullmatch(username.lstrip("@")) else None
         return post_record(
             raw, platform=PLATFORM, post_id=f"{chat_id}/{msg_id}", account_id=from_id,
             created_at=msg.get("date_unixtime") or req(msg, "date"), text=text or None,
-            handle=None, display_name=msg.get("from") or (chat.get("name") if str(from_id).startswith("channel")
+            handle=username, display_name=msg.get("from") or (chat.get("name") if str(from_id).startswith("channel")
                                                            else None),
             urls=links or None, hashtags=tags or None, mentions=mentions or None,
             repost_account_uid=fwd_uid, reply_to=f"{PLATFORM}:{chat_id}/{reply}" if reply else None,
-            media=media, post_url=f"https://t.me/c/{chat_id.removeprefix('-100')}/{msg_id}",
+            media=media, post_url=f"https://t.me/{username}/{msg_id}" if username
+            else f"https://t.me/c/{chat_id.removeprefix('-100')}/{msg_id}",
         )
 
 
