@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 __all__ = ["MAX_PIXELS", "THUMB_SIZE", "VIDEO_FRAMES", "Thumbnailer", "write_static"]
 
@@ -115,11 +116,11 @@ def _picture(path: Path):  # noqa: ANN202 - PIL.Image.Image
         return small
 
 
-def _video_frames(path: Path) -> list:  # type: ignore[type-arg]
+def _video_frames(path: Path) -> list[Any]:
     """Up to `VIDEO_FRAMES` key frames spread over the video, each shrunk to `THUMB_SIZE`."""
     import av
 
-    frames = []
+    frames: list[Any] = []
     with av.open(str(path)) as container:
         if not container.streams.video:
             return []

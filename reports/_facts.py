@@ -122,7 +122,7 @@ def evidence_groups(evidence: pl.DataFrame, posts: pl.DataFrame, *, max_objects:
                                     text=text), on="post", how="left")
             .with_columns(account_uid=pl.coalesce("account_uid", pl.lit("unknown")))
             .with_columns(gap_s=(pl.col("created_at") - pl.col("created_at").min().over("signal", "object"))
-                          .dt.total_seconds(),
+                          .dt.total_seconds().cast(pl.Float64),
                           n_posts=pl.len().over("signal", "object"),
                           n_accounts=pl.col("account_uid").n_unique().over("signal", "object"))
             .sort(["signal", "object", "created_at", "post"], nulls_last=True))

@@ -9,10 +9,10 @@ Page-size budget: a cluster page stays below ``PAGE_BUDGET`` bytes because every
 drawn, evidence objects and posts per object, timeline rows) and the 469 KiB vis-network script is one shared
 file in ``assets/`` rather than inlined into each page.
 
-Example
--------
->>> from reports import write_report  # doctest: +SKIP
->>> write_report(Path("report"), clusters=..., members=..., edges=..., accounts=..., posts=..., evidence=...)
+Example (what ``cib report`` does)::
+
+    write_report(Path("report"), clusters=store.scores("clusters"), members=store.scores("members"),
+                 edges=store.scores("edges"), evidence=store.scores("evidence"), accounts=..., posts=..., media=...)
 """
 
 from __future__ import annotations
@@ -27,14 +27,24 @@ from cib.errors import SchemaError
 from reports._assets import Thumbnailer, write_static
 from reports._dossier import class_badge, cluster_page, component_bars, e, media_section, page
 from reports._dossier import evidence_table as render_evidence
-from reports._facts import (CLASS_COLUMNS, CONDUCTANCE_COLUMNS, CORE_COLUMNS, ROLE_COLUMNS, evidence_groups,
-                            first_present, fmt_ts, member_facts, object_label)
+from reports._facts import (
+    CLASS_COLUMNS,
+    CONDUCTANCE_COLUMNS,
+    CORE_COLUMNS,
+    ROLE_COLUMNS,
+    evidence_groups,
+    first_present,
+    fmt_ts,
+    member_facts,
+    object_label,
+)
 from reports._graph import CLUSTER_PALETTE, PLATFORM_COLOURS, PLATFORM_SHAPES, SHAPE_GLYPHS, graph_json
 from reports._timeline import timeline_svg
 
 __all__ = ["PAGE_BUDGET", "write_report"]
 
 PAGE_BUDGET = 2 * 2**20  # bytes per HTML page (checked by benchmarks/report.py)
+OVERVIEW_MAX_NODES = 2000  # accounts drawn on overview.html (top-ranked clusters first)
 MEDIA_GROUPS = 12  # repeated-media groups with thumbnails per cluster page
 THUMBS_PER_GROUP = 8
 
@@ -152,6 +162,13 @@ def _media(groups: list[Any], posts: pl.DataFrame, media: pl.DataFrame | None, t
 
 def _overview(out: Path, shown: pl.DataFrame, members: pl.DataFrame, edges: pl.DataFrame, accounts: pl.DataFrame,
               max_edges: int, seed: int) -> Path:
+    sizes = members.group_by("cluster_id").len()
+    ranked = shown.select("cluster_id").join(sizes, on="cluster_id", how="left").with_columns(
+        total=pl.col("len").fill_null(0).cum_sum())
+    kept = ranked.filter((pl.col("total") <= OVERVIEW_MAX_NODES) | (pl.int_range(pl.len()) == 0))["cluster_id"]
+    note = (f" Showing the top {kept.len()} of {shown.height} clusters (at most {OVERVIEW_MAX_NODES:,} accounts "
+            "keep this page light); every cluster has its own page.") if kept.len() < shown.height else ""
+    members = members.filter(pl.col("cluster_id").is_in(kept.to_list()))
     cluster_of = dict(members.select("account_uid", "cluster_id").iter_rows())
     uids = sorted(cluster_of)
     sub = edges.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
@@ -163,7 +180,7 @@ def _overview(out: Path, shown: pl.DataFrame, members: pl.DataFrame, edges: pl.D
     legend = "".join(f'<span><i style="background:{palette[c]}"></i>{e(c)}</span>' for c in list(palette)[:40])
     body = (f'<p><a href="index.html">← all clusters</a></p><h1>Overview: all clusters</h1>'
             f'<div class="legend">{legend}<span>colour = cluster; shape = platform; '
-            f"{counts['drawn']:,} of {counts['total']:,} ties drawn</span><span id=\"selection\"></span></div>"
+            f"{counts['drawn']:,} of {counts['total']:,} ties drawn.{e(note)}</span><span id=\"selection\"></span></div>"
             f'<div id="graph" style="height:80vh"></div><script type="application/json" id="graph-data">{graph}</script>')
     path = out / "overview.html"
     path.write_text(page("cib overview", body, graph=True), "utf-8")
