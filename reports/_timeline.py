@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 
@@ -34,10 +35,12 @@ def axis_ticks(lo: datetime, hi: datetime, max_ticks: int = 8) -> tuple[list[dat
 
 
 def timeline_svg(posts: pl.DataFrame, rows: list[tuple[str, str]], *, width: int = 560, label_width: int = 0,
-                 max_rows: int = 60, row_height: int = 4) -> str:
+                 max_rows: int = 60, row_height: int = 4, raster: tuple[Path, str] | None = None) -> str:
     """One row per account (``rows`` = (uid, label) pairs), one tick per post, and a labelled UTC time axis.
 
     `posts` needs ``account_uid`` and ``created_at``. Labels (handles: attacker-controlled) are escaped.
+    With ``raster=(file, href)`` the post ticks are drawn into a PNG file beside the page and the SVG keeps only
+    the axis: the index of a run with hundreds of clusters stays small (its page-size budget).
 
     >>> from datetime import datetime, UTC
     >>> p = pl.DataFrame({"account_uid": ["a"], "created_at": [datetime(2025, 1, 1, tzinfo=UTC)]})
@@ -62,7 +65,10 @@ def timeline_svg(posts: pl.DataFrame, rows: list[tuple[str, str]], *, width: int
 
     # One short path segment per (row, pixel column): a busy cluster costs bytes per pixel, not per post.
     cells = sorted({(row_of[u], round(x(t))) for u, t in ts.iter_rows()})
-    marks = f'<path d="{"".join(f"M{px} {top + row_height * r}h2v{row_height - 1}h-2z" for r, px in cells)}"/>'
+    if raster is None:
+        marks = f'<path d="{"".join(f"M{px} {top + row_height * r}h2v{row_height - 1}h-2z" for r, px in cells)}"/>'
+    else:
+        marks = _raster(cells, raster, width, axis, top, row_height)
     labels = ""
     if label_width and row_height >= 9:
         labels = "".join(f'<text x="{label_width}" y="{top + row_height * i + row_height - 2}" text-anchor="end">'
@@ -79,3 +85,19 @@ def timeline_svg(posts: pl.DataFrame, rows: list[tuple[str, str]], *, width: int
             f'<rect x="{label_width + 4}" y="0" width="{plot}" height="{axis}" fill="#f6f6f8"/>{grid}{labels}'
             f'<g fill="#c0392b">{marks}</g><line x1="{label_width + 4}" x2="{width - 4}" y1="{axis}" y2="{axis}" '
             f'stroke="#888"/>{caption}</svg>')
+
+
+def _raster(cells: list[tuple[int, int]], raster: tuple[Path, str], width: int, height: int, top: int,
+            row_height: int) -> str:
+    """Draw the ticks into a transparent PNG and return the SVG ``<image>`` that shows it."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    for r, px in cells:
+        y = top + row_height * r
+        draw.rectangle((px, y, px + 1, y + row_height - 2), fill=(192, 57, 43, 255))
+    path, href = raster
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, "PNG", optimize=True)
+    return f'<image href="{html.escape(href)}" x="0" y="0" width="{width}" height="{height}"/>'

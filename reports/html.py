@@ -86,7 +86,7 @@ def write_report(out: Path, *, clusters: pl.DataFrame, members: pl.DataFrame, ed
         names.update(facts)
         written.append(out / f"cluster-{cid}.html")
     written.append(_overview(out, shown, mine, edges, accounts, max_edges, seed))
-    (out / "index.html").write_text(_index(shown, mine, member_posts, names), "utf-8")
+    (out / "index.html").write_text(_index(out, shown, mine, member_posts, names), "utf-8")
     return [out / "index.html", *written]
 
 
@@ -187,7 +187,7 @@ def _overview(out: Path, shown: pl.DataFrame, members: pl.DataFrame, edges: pl.D
     return path
 
 
-def _index(clusters: pl.DataFrame, members: pl.DataFrame, posts: pl.DataFrame, names: dict[str, str]) -> str:
+def _index(out: Path, clusters: pl.DataFrame, members: pl.DataFrame, posts: pl.DataFrame, names: dict[str, str]) -> str:
     class_col = first_present(clusters, CLASS_COLUMNS)
     rows, classes, platforms = [], {}, set()
     members_of = {k[0]: v["account_uid"].to_list() for k, v in members.partition_by("cluster_id", as_dict=True).items()}
@@ -200,7 +200,9 @@ def _index(clusters: pl.DataFrame, members: pl.DataFrame, posts: pl.DataFrame, n
         plats = list(row.get("platforms") or [])
         platforms.update(plats)
         search = " ".join([cid, row.get("explanation") or "", *plats, *(names.get(u, u) for u in uids)]).lower()
-        svg = timeline_svg(posts_of.get(cid, posts.head(0)), [(u, u) for u in sorted(uids)], width=520, max_rows=60)
+        strip = f"strips/{hashlib.sha1(cid.encode()).hexdigest()[:16]}.png"
+        svg = timeline_svg(posts_of.get(cid, posts.head(0)), [(u, u) for u in sorted(uids)], width=520, max_rows=60,
+                           raster=(out / strip, strip))
         rows.append(
             f'<tr data-platforms="{e(" ".join(plats))}" data-class="{e(key)}" data-score="{row["score"]:.4f}" '
             f'data-search="{e(search)}"><td class="num">{row["rank"]}</td>'
