@@ -190,8 +190,8 @@ def media_section(groups: list[tuple[str, str, list[tuple[str, str, str]]]]) -> 
     for anchor, label, thumbs in groups:
         figs = "".join(f'<figure><img src="{e(src)}" alt="media posted by {e(who)}" loading="lazy">'
                        f"<figcaption>{e(who)}<br>{e(when)}</figcaption></figure>" for src, who, when in thumbs)
-        out.append(f'<h3 id="{e(anchor)}" style="font-size:13px">{e(label)}</h3><div class="media-group">{figs}</div>')
-    return "".join(out)
+        out.append(f'<section id="{e(anchor)}"><h3>{e(label)}</h3><div class="media-group">{figs}</div></section>')
+    return out[0] + '<div class="media-groups">' + "".join(out[1:]) + "</div>"
 
 
 def cluster_page(*, row: dict[str, Any], class_col: str | None, extras: list[tuple[str, str]],

@@ -105,7 +105,7 @@ def write_takedown(rows: pl.DataFrame, out: Path, fmt: str, *, manifest: Mapping
     for platform in sorted(set(rows["platform"].to_list())):
         path = out.with_name(f"{out.stem}-{platform}.csv")
         subset = rows.filter(pl.col("platform") == platform).select(
-            "account_id", "handle", "profile_url", "evidence_urls", "cluster_id")
+            "account_id", "handle", "profile_url", "evidence_urls", "cluster_id", "identity_note")
         _write_csv(subset, path)
         written.append(path)
     if stix:
