@@ -59,7 +59,8 @@ class Thumbnailer:
     def thumbs(self, path: str, base: str | None) -> list[str]:
         """Relative paths of the thumbnails of the media file `path` (empty when it cannot be shown).
 
-        `base` is the folder of the export that referenced the file; a path outside it is never read.
+        `base` is the folder of the export that referenced the file; a path outside it (or any path, when the
+        folder is unknown) is never read.
         """
         if path in self.made:
             return self.made[path]
@@ -95,7 +96,9 @@ class Thumbnailer:
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError):
             return "file not found"
-        if base is not None and not resolved.is_relative_to(Path(base).resolve()):
+        if base is None:
+            return "export folder unknown"
+        if not resolved.is_relative_to(Path(base).resolve()):
             return "outside the export folder"
         if not resolved.is_file():
             return "not a file"

@@ -187,6 +187,8 @@ def test_thumbnails_are_bounded_and_stay_inside_the_export(tmp_path: Path, monke
     assert thumbs.thumbs(str(export / "broken.jpg"), str(export)) == []
     assert thumbs.skipped[str(export / "broken.jpg")].startswith("cannot be decoded")
     assert thumbs.thumbs(str(export / "missing.jpg"), str(export)) == []
+    Image.new("RGB", (8, 8)).save(export / "nobase.png")
+    assert thumbs.thumbs(str(export / "nobase.png"), None) == []
     monkeypatch.setattr(_assets, "MAX_PIXELS", 1000)
     Image.new("RGB", (100, 100), "green").save(export / "big.png")
     assert thumbs.thumbs(str(export / "big.png"), str(export)) == []

@@ -126,6 +126,8 @@ def test_report_pages_are_clean_and_match_the_workspace(browser, scenario_ws: di
         for img in facts["images"]:
             assert img["ok"] and img["src"].startswith((out / "thumbs").as_uri()), img
         thumbnails += len(facts["images"])
+        if cid == min(members["cluster_id"]):  # sort and filter the members table once
+            _sort_and_filter(visit, len(uids))
         target = uids[len(uids) // 2]
         selected, rows = visit.click_node(target)
         assert selected in uids
@@ -137,6 +139,24 @@ def test_report_pages_are_clean_and_match_the_workspace(browser, scenario_ws: di
     assert overview.facts["nodes"] == members["account_uid"].n_unique() and overview.problems == []
     assert overview.requests == []
     overview.close(ARTIFACTS / "report-overview.png")
+
+
+def _sort_and_filter(visit: Visit, n: int) -> None:
+    page = visit.page
+    column = page.evaluate("""() => Array.from(document.querySelectorAll('#members thead th'))
+        .findIndex(th => th.textContent === 'posts in data')""")
+    values = "c => Array.from(document.querySelectorAll('#members tbody tr')).map(tr => Number(tr.cells[c].dataset.v))"
+    page.click(f"#members thead th:nth-child({column + 1})")
+    ascending = page.evaluate(values, column)
+    assert ascending == sorted(ascending) and len(ascending) == n
+    page.click(f"#members thead th:nth-child({column + 1})")
+    assert page.evaluate(values, column) == sorted(ascending, reverse=True)
+    first = page.evaluate("() => document.querySelector('#members tbody tr').cells[0].textContent")
+    page.fill("input[data-filter=members]", first)
+    visible = page.evaluate("() => Array.from(document.querySelectorAll('#members tbody tr')).filter(r => !r.hidden)"
+                            ".map(r => r.textContent)")
+    assert all(first.lower() in v.lower() for v in visible) and 1 <= len(visible) < n
+    page.fill("input[data-filter=members]", "")
 
 
 def test_hostile_strings_do_not_execute(browser, tmp_path: Path) -> None:  # noqa: ANN001
