@@ -76,13 +76,15 @@ def write_report(out: Path, *, clusters: pl.DataFrame, members: pl.DataFrame, ed
     mine = members.join(shown.select("cluster_id"), on="cluster_id", how="semi")
     member_posts = posts.join(mine.select("cluster_id", account_uid="account_uid"), on="account_uid")
     by_cluster = {k[0]: v for k, v in member_posts.partition_by("cluster_id", as_dict=True).items()}
+    edges_in, evidence_in = _inside(edges, mine), _inside(evidence, mine)
     thumbs = Thumbnailer(out)
     names: dict[str, str] = {}
     written = []
     for row in shown.iter_rows(named=True):
         cid = row["cluster_id"]
-        facts = _cluster_page(out, row, clusters, mine.filter(pl.col("cluster_id") == cid), edges, accounts,
-                              by_cluster.get(cid, member_posts.head(0)), evidence, media, thumbs, max_edges, seed)
+        facts = _cluster_page(out, row, clusters, mine.filter(pl.col("cluster_id") == cid),
+                              edges_in.get(cid, edges.head(0)), accounts, by_cluster.get(cid, member_posts.head(0)),
+                              evidence_in.get(cid, evidence.head(0)), media, thumbs, max_edges, seed)
         names.update(facts)
         written.append(out / f"cluster-{cid}.html")
     written.append(_overview(out, shown, mine, edges, accounts, max_edges, seed))
@@ -90,12 +92,20 @@ def write_report(out: Path, *, clusters: pl.DataFrame, members: pl.DataFrame, ed
     return [out / "index.html", *written]
 
 
-def _cluster_page(out: Path, row: dict[str, Any], clusters: pl.DataFrame, members: pl.DataFrame, edges: pl.DataFrame,
-                  accounts: pl.DataFrame, posts: pl.DataFrame, evidence: pl.DataFrame, media: pl.DataFrame | None,
+def _inside(frame: pl.DataFrame, members: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Rows of an edge-like frame (``src``, ``dst``) whose two ends are in the same cluster, per cluster id."""
+    of = members.select("account_uid", "cluster_id")
+    tagged = (frame.join(of.rename({"account_uid": "src", "cluster_id": "_c"}), on="src")
+              .join(of.rename({"account_uid": "dst", "cluster_id": "_d"}), on="dst")
+              .filter(pl.col("_c") == pl.col("_d")).drop("_d"))
+    return {str(k[0]): v.drop("_c") for k, v in tagged.partition_by("_c", as_dict=True).items()}
+
+
+def _cluster_page(out: Path, row: dict[str, Any], clusters: pl.DataFrame, members: pl.DataFrame, sub: pl.DataFrame,
+                  accounts: pl.DataFrame, posts: pl.DataFrame, ev: pl.DataFrame, media: pl.DataFrame | None,
                   thumbs: Thumbnailer, max_edges: int, seed: int) -> dict[str, str]:
+    """Write one dossier page; `sub` and `ev` are the edges and evidence pairs inside this cluster."""
     uids = sorted(members["account_uid"].to_list())
-    sub = edges.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
-    ev = evidence.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
     role_col, core_col = first_present(members, ROLE_COLUMNS), first_present(members, CORE_COLUMNS)
     facts = member_facts(uids, accounts.filter(pl.col("uid").is_in(uids)), posts, sub, members)
     if role_col and role_col != "role":

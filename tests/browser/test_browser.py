@@ -51,7 +51,7 @@ class Visit:
         self.page.wait_for_function("window.__reportReady === true", timeout=15_000)
         for img in self.page.query_selector_all("img"):  # lazy images: bring each into view so it loads
             img.scroll_into_view_if_needed()
-        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=15_000)
         self.facts: dict[str, Any] = self.page.evaluate(_FACTS)
 
     def click_node(self, uid: str) -> tuple[str, list[tuple[str, bool]]]:
