@@ -54,7 +54,7 @@ def _echo_err(message: str, silent: bool = False) -> None:
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
-@click.version_option(package_name="cib")
+@click.version_option(package_name="cib", prog_name="cib")
 def cli() -> None:
     """cib: find coordinated inauthentic behaviour in TikTok, Telegram, Facebook and X exports.
 
@@ -204,14 +204,22 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
 
         with Neo4jStore.from_env(neo4j_uri) as graph:
             posts, accounts = graph.posts(), graph.accounts()
+            _require_posts(posts, f"Neo4j at {neo4j_uri}")
             result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
             graph.write_scores(result.tables)
     else:
         posts, accounts = store.posts(), store.accounts()
+        _require_posts(posts, f"workspace {store.root}")
         result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
     store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
                                        "inputs": store.inputs()})
     _print_clusters(result.tables["clusters"], top)
+
+
+def _require_posts(posts: Any, where: str) -> None:
+    """A one-line error instead of scoring nothing (and instead of a traceback from an empty frame)."""
+    if posts.head(1).collect().height == 0:
+        raise click.ClickException(f"no posts in {where}: run `cib load EXPORTS` with the same workspace first")
 
 
 def _stage_printer(silent: bool) -> Callable[[dict[str, Any]], None]:

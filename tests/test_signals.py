@@ -117,16 +117,13 @@ def test_real_reencoded_images_match_by_pdq(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_peer_oracle_reproduces_coordination_network_toolkit(tmp_path: Path) -> None:
+def test_peer_oracle_reproduces_coordination_network_toolkit(tmp_path: Path, peers: Path) -> None:
     """Same settings as the peer run (co-retweet, 60 s, min edge weight 2): the same 63 edges and weights."""
     from click.testing import CliRunner
 
     from cib.cli import cli
     from cib.store import ParquetStore
 
-    peers = Path(__file__).resolve().parents[2] / "shared" / "peers"
-    if not peers.is_dir():
-        pytest.skip("shared/peers not present")
     result = CliRunner().invoke(cli, ["load", str(peers / "russian_coord_tweets.csv"), "-w", str(tmp_path), "--silent"])
     assert result.exit_code == 0, result.output
     acts = actions(ParquetStore(tmp_path).posts(), near_duplicates=False)

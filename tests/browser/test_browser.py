@@ -43,9 +43,8 @@ def _visit(browser, url: str, shot: Path | None = None) -> dict:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def browser(chromium: str):  # noqa: ANN201
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
+def browser(chromium: str, playwright_api):  # noqa: ANN001, ANN201
+    with playwright_api.sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
         yield instance
         instance.close()
