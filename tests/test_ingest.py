@@ -31,14 +31,19 @@ def test_counts_reconcile_and_reasons_are_listed(tmp_path: Path) -> None:
 
 
 def test_reloading_the_same_export_adds_nothing(tmp_path: Path) -> None:
-    for _ in range(2):
-        assert _load(str(DATA), "-w", str(tmp_path))[0] in (0, 1)
+    runs = [_load(str(DATA), "-w", str(tmp_path), "--json") for _ in range(2)]
+    # tests/data holds one truncated file on purpose: both loads report it (exit 1) and load the rest alike
+    assert [code for code, _, _ in runs] == [1, 1]
+    assert runs[0][2] == runs[1][2] and "truncated_v11.json: record 4" in runs[1][2]
+    first_summary, second_summary = (json.loads(out) for _, out, _ in runs)
+    assert first_summary["workspace"] == second_summary["workspace"]
     posts = pl.read_parquet(tmp_path / "posts.parquet")
-    assert posts["uid"].is_unique().all()
+    assert posts["uid"].is_unique().all() and posts.height == first_summary["workspace"]["posts"] > 0
     first = posts.height
     copy = tmp_path / "copy"
     shutil.copytree(DATA / "x", copy)  # the same records under another name still merge by id
-    _load(str(copy / "io_archive.csv"), "-w", str(tmp_path))
+    code, out, _ = _load(str(copy / "io_archive.csv"), "-w", str(tmp_path), "--json")
+    assert code == 0 and json.loads(out)["files"][0]["posts"] > 0
     assert pl.read_parquet(tmp_path / "posts.parquet").height == first
 
 

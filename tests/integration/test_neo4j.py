@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import socket
 import threading
 from pathlib import Path
@@ -119,7 +121,10 @@ def _check_every_query(uri: str, graph, ws: Path) -> None:  # noqa: ANN001
     assert len(graph.query("read/posts_for_scoring", skip=0, limit=10)) == 10
     result = CliRunner().invoke(cli, ["query", "cluster_members", "-p", f"cluster_id={top['cluster_id']}",
                                       "--format", "csv", "--neo4j", uri])
-    assert result.exit_code == 0 and top["cluster_id"] not in result.output.splitlines()[0]
+    assert result.exit_code == 0, result.output
+    header, *body = list(csv.reader(io.StringIO(result.output)))
+    assert header[:3] == ["account", "handle", "platform"]
+    assert sorted(r[0] for r in body) == sorted(r["account"] for r in rows) and len(body) == len(rows) > 0
 
 
 class DroppingProxy:
