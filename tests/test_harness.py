@@ -49,3 +49,38 @@ def test_peer_oracle_fails_in_ci_without_the_peer_data(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=ROOT, env=env, check=False)
     assert run.returncode == 1, run.stdout
     assert f"required in CI: peer-tool outputs not found at {tmp_path / 'peers'}" in run.stdout
+
+
+def _gate_module():  # noqa: ANN202
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("coverage_gate", ROOT / "scripts" / "coverage_gate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_coverage_gate_fails_a_module_below_the_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import doctest
+    import json
+
+    gate = _gate_module()
+    assert doctest.testmod(gate).failed == 0
+
+    def report(lines: int) -> Path:
+        path = tmp_path / f"cov{lines}.json"
+        files = {"cib/a.py": {"summary": {"covered_lines": lines, "num_statements": 100, "covered_branches": 3,
+                                          "num_branches": 4}},
+                 "tests/test_a.py": {"summary": {"covered_lines": 0, "num_statements": 100}}}
+        path.write_text(json.dumps({"files": files}))
+        return path
+
+    assert gate.main([str(report(90))]) == 0
+    assert "cib/a.py" in capsys.readouterr().out
+    assert gate.main([str(report(89)), "--quiet"]) == 1
+    assert "FAIL: cib/a.py: 89.0 % of lines < 90 %" in capsys.readouterr().err
+    assert gate.main([str(report(89)), "--min", "85"]) == 0
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"files": {}}))
+    assert gate.main([str(empty)]) == 1
