@@ -316,3 +316,93 @@ def test_perceptual_groups_and_hamming_pairs() -> None:
     groups = perceptual_groups(pl.Series([a, b, c, a]), max_distance=3)
     assert dict(groups.iter_rows()) == {a: a, b: a}
     assert perceptual_groups(pl.Series([c]), max_distance=3).height == 0
+
+
+def test_cluster_ties_order_and_rounding() -> None:
+    def cid(group: list[str]) -> str:
+        return "c-" + hashlib.sha1("\n".join(group).encode()).hexdigest()[:12]
+
+    g1, g2 = ["x:k1", "x:k2", "x:k3"], ["x:m1", "x:m2", "x:m3"]
+    high, low = sorted([g1, g2], key=cid, reverse=True)  # `high` has the larger id
+    rows = [(g[i], g[j], 0.123456, 3, 10.0) for g in (g1, g2) for i, j in ((0, 1), (0, 2), (1, 2))]
+    evidence = pl.DataFrame(schema={"src": pl.String, "dst": pl.String, "post_a": pl.String, "post_b": pl.String})
+    posts = pl.DataFrame({"account_uid": g1 + g2, "created_at": [T0] * 6})
+    accounts = pl.DataFrame({"uid": g1 + g2, "handle": ["k"] * 6, "created_at": [None] * 6,
+                             "verified": [True, False, False] * 2, "followers": [1] * 6},
+                            schema_overrides={"created_at": pl.Datetime("us", "UTC")})
+    clusters, members = cluster_scores([["x:s1", "x:s2"], high, low], _edges(rows), evidence, posts, accounts,
+                                       ClusterParams())
+    # equal scores: the smaller id ranks first; the small group before them does not stop the loop
+    assert clusters["cluster_id"].to_list() == [cid(low), cid(high)] and clusters["score"].n_unique() == 1
+    assert json.loads(clusters["components"][0])["authentic"] == 0.3333  # 1 of 3 verified, 4 decimals
+    assert members.rows() == sorted(members.rows()) and members.height == 6
+    assert set(members["strength"]) == {0.2469}  # two edges of 0.123456 each, 4 decimals
+    solo, _ = cluster_scores([["x:k1"]], _edges(rows).head(0), evidence, posts, accounts, ClusterParams(min_size=1))
+    assert json.loads(solo["components"][0])["density"] == 0.0  # one account: no possible pair, no density
+
+
+def _one_cluster(group: list[str], *, created_days: list[float | None] | None = None,
+                 handles: list[str] | None = None, edges: pl.DataFrame | None = None,
+                 evidence: list[tuple[str, str, str, str]] = (), shareable: list[int] | None = None) -> dict:
+    n = len(group)
+    days = created_days if created_days is not None else [None] * n
+    accounts = pl.DataFrame({"uid": group, "handle": handles or ["k"] * n,
+                             "created_at": [None if d is None else T0 + timedelta(days=d) for d in days],
+                             "verified": [False] * n, "followers": [None] * n},
+                            schema_overrides={"created_at": pl.Datetime("us", "UTC"), "followers": pl.Int64})
+    ev = pl.DataFrame(list(evidence), schema={"src": pl.String, "dst": pl.String, "post_a": pl.String,
+                                              "post_b": pl.String}, orient="row")
+    posts = pl.DataFrame({"account_uid": group, "created_at": [T0] * n})
+    share = pl.DataFrame({"account_uid": group, "n_shareable": shareable}) if shareable else None
+    clusters, _ = cluster_scores([group], edges if edges is not None else pl.DataFrame(schema=EDGES), ev, posts,
+                                 accounts, ClusterParams(min_size=1), share)
+    row = clusters.row(0, named=True)
+    return {**json.loads(row["components"]), "explanation": row["explanation"]}
+
+
+def test_creation_burst_window_is_seven_days_inclusive() -> None:
+    ten = [f"x:{i:02d}" for i in range(10)]
+    # exactly 6 of 10 creation dates known (the minimum, 60 %); three fall in one 7-day window, ends included
+    at_edge = _one_cluster(ten, created_days=[0, 3.5, 7, 20, 40, 60, None, None, None, None])
+    assert at_edge["anomaly"] == 0.3 and "30% of the accounts were created within one week" in at_edge["explanation"]
+    # 7.5 days apart: only two in any window, and fewer than three is no burst at all
+    past = _one_cluster(ten, created_days=[0, 3.5, 7.5, 20, 40, 60, None, None, None, None])
+    assert past["anomaly"] == 0.0 and "were created" not in past["explanation"]
+    # 5 of 10 known is below 60 %: not judged
+    assert _one_cluster(ten, created_days=[0, 1, 2, 3, 4] + [None] * 5)["anomaly"] == 0.0
+    six = [f"x:{i}" for i in range(6)]
+    assert _one_cluster(six, created_days=[0, 1, 2, None, None, None])["anomaly"] == 0.0  # 3 < 60 % of 6
+    assert _one_cluster(six[:3], created_days=[0, 1, 2])["anomaly"] == 1.0  # three of three, the minimum
+
+
+def test_generated_handles_at_the_reporting_boundary() -> None:
+    ten = [f"x:{i:02d}" for i in range(10)]
+    three = _one_cluster(ten, handles=["anna83920147", "user5531", "ab12345"] + ["anna_koval"] * 7)
+    assert three["anomaly"] == 0.3 and "30% of handles look machine-generated" in three["explanation"]
+    two = _one_cluster(ten, handles=["anna83920147", "user5531"] + ["anna_koval"] * 8)
+    assert two["anomaly"] == 0.2 and "look machine" not in two["explanation"]
+
+
+def test_synchrony_caps_and_counts_members_without_evidence() -> None:
+    # a shows up in 3 evidence posts but had 1 shareable post: capped at 1, never above
+    capped = _one_cluster(["x:a", "x:b", "x:c"], shareable=[1, 1, 1],
+                          evidence=[("x:a", "x:b", "p:a1", "p:b1"), ("x:a", "x:b", "p:a2", "p:b2"),
+                                    ("x:a", "x:c", "p:a3", "p:c1")])
+    assert capped["synchrony"] == 1.0
+    # members without any evidence count as 0, which decides the median here: [0, 0, 0, 1, 1] -> 0
+    quiet = _one_cluster(["x:a", "x:b", "x:d", "x:e", "x:f"], shareable=[1, 1, 2, 2, 2],
+                         evidence=[("x:a", "x:b", "p:a1", "p:b1")])
+    assert quiet["synchrony"] == 0.0
+
+
+def test_explanation_wording() -> None:
+    group = ["facebook:1", "telegram:2", "x:3"]
+    bare = _one_cluster(group)
+    assert bare["explanation"].startswith("3 accounts on facebook, telegram, x posted the same objects, close in "
+                                          "time; 0% of a typical member's")
+    edges = pl.DataFrame([{"src": "facebook:1", "dst": "telegram:2", "weight": 0.5, "n_shared": 4,
+                           "signals": ["co_url", "co_zzz"], "min_gap_s": None, "median_gap_s": None,
+                           "evidence": []}], schema=EDGES)
+    named = _one_cluster(group, edges=edges)
+    assert named["explanation"].startswith("3 accounts on facebook, telegram, x posted the same links, co_zzz, "
+                                           "close in time;")
