@@ -406,3 +406,61 @@ def test_explanation_wording() -> None:
     named = _one_cluster(group, edges=edges)
     assert named["explanation"].startswith("3 accounts on facebook, telegram, x posted the same links, co_zzz, "
                                            "close in time;")
+
+
+# -- captions and media ---------------------------------------------------------------------------------------
+def _jaccard(a: str, b: str) -> float:
+    def shingles(t: str) -> set[str]:
+        w = t.split(" ")
+        return set(w) | {f"{x} {y}" for x, y in zip(w, w[1:], strict=False)}
+
+    sa, sb = shingles(a), shingles(b)
+    return len(sa & sb) / len(sa | sb)
+
+
+def test_caption_threshold_is_inclusive_and_groups_are_connected() -> None:
+    from cib.signals import near_duplicate_groups
+
+    a = "one two three four five six seven eight nine ten eleven twelve"
+    b = "one two three four five six seven eight nine ten eleven dozen"
+    c = "zero two three four five six seven eight nine ten eleven dozen"
+    exact = _jaccard(a, b)
+    assert 0.6 < exact < 1 and _jaccard(a, c) < exact
+    at = dict(near_duplicate_groups(pl.Series([a, b]), threshold=exact).iter_rows())
+    assert set(at) == {a, b} and at[a] == at[b]
+    assert near_duplicate_groups(pl.Series([a, b]), threshold=exact + 1e-9).height == 0
+    chain = dict(near_duplicate_groups(pl.Series([c, b, a]), threshold=min(exact, _jaccard(b, c))).iter_rows())
+    # a ~ b and b ~ c make one group even where a and c alone would not match; the id is the hash of the
+    # smallest text of the group
+    assert set(chain) == {a, b, c} and len(set(chain.values())) == 1
+    assert chain[a] == str(pl.Series([min(a, b, c)]).hash(seed=0)[0])
+    other_seed = dict(near_duplicate_groups(pl.Series([c, b, a]), threshold=0.6, seed=1).iter_rows())
+    assert len(set(other_seed.values())) == 1 and other_seed[a] != chain[a]
+
+
+def test_caption_minimum_tokens_and_bucket_cap() -> None:
+    from cib.signals import near_duplicate_groups
+
+    short = pl.Series(["red green blue white black", "red green blue white black pink"])  # five and six words
+    assert near_duplicate_groups(short, min_tokens=6, threshold=0.5).height == 0
+    assert near_duplicate_groups(short, min_tokens=5, threshold=0.5).height == 2
+    texts = pl.Series([f"the same long sentence about the harvest and the port number {i}" for i in range(6)])
+    assert near_duplicate_groups(texts).height == 6
+    assert near_duplicate_groups(texts, max_bucket=1).height == 0  # every bucket is over the cap
+    assert near_duplicate_groups(pl.Series([None, "x y"], dtype=pl.String)).height == 0
+
+
+def test_media_blocks_caps_and_short_hashes() -> None:
+    hashes = ["0" * 16, "0" * 15 + "1", "f" * 16, "f" * 15 + "e", "0" * 14 + "ff"]
+    pairs = hamming_pairs(hashes, max_distance=1)
+    assert pairs == [(0, 1), (2, 3)]
+    assert hamming_pairs(hashes, max_distance=1, block=1) == pairs == hamming_pairs(hashes, max_distance=1, block=2)
+    assert hamming_pairs(hashes, max_distance=8, block=2) == [(0, 1), (0, 4), (1, 4), (2, 3)]
+    series = pl.Series(hashes)
+    grouped = perceptual_groups(series, max_distance=8, block=2)
+    assert dict(grouped.iter_rows()) == {"0" * 16: "0" * 16, "0" * 15 + "1": "0" * 16, "0" * 14 + "ff": "0" * 16,
+                                         "f" * 15 + "e": "f" * 15 + "e", "f" * 16: "f" * 15 + "e"}
+    assert grouped["hash"].to_list() == sorted(grouped["hash"].to_list())
+    assert perceptual_groups(series, max_distance=8, max_unique=4).height == 0  # too many: exact matches only
+    assert perceptual_groups(series, max_distance=8, max_unique=5).height == 5
+    assert perceptual_groups(pl.Series(["0" * 16, None, "0" * 16])).height == 0
