@@ -464,3 +464,39 @@ def test_media_blocks_caps_and_short_hashes() -> None:
     assert perceptual_groups(series, max_distance=8, max_unique=4).height == 0  # too many: exact matches only
     assert perceptual_groups(series, max_distance=8, max_unique=5).height == 5
     assert perceptual_groups(pl.Series(["0" * 16, None, "0" * 16])).height == 0
+
+
+def test_edge_defaults_and_degenerate_weights() -> None:
+    import math
+
+    # defaults: 3 distinct events, weight >= 0.15, five evidence pairs per edge
+    rows = [(acc, f"{acc}{k}", 600 * k + off, f"rare{k}") for k in range(6) for acc, off in (("x:a", 0), ("x:b", 7))]
+    rows += [(f"x:bg{i}", f"bg{i}", 99_999, f"bg{i}") for i in range(20)]
+    coded = encode(_acts(rows))
+    pairs, _ = coded_pairs(coded, window_s=60)
+    edges = coded_edges(coded, pairs)
+    assert edges.height == 1 and edges["n_shared"].to_list() == [6] and len(edges["evidence"][0]) == 5
+    assert edges["weight"][0] == round(edges["weight"][0], 9) == 1.0
+    assert coded_edges(coded, pairs.head(2)).height == 0  # 2 < 3 events
+    assert coded_edges(coded, pairs.head(3)).height == 1
+    one = coded_edges(coded, pairs.head(1), min_shared=1, min_weight=0.0)
+    assert one.height == 1 and one["n_shared"].to_list() == [1]
+    # objects everyone touched carry no weight: 0, not NaN and not 1
+    both = encode(_acts([(acc, f"{acc}{k}", 10 * k, f"o{k}") for k in range(3) for acc in ("x:a", "x:b")]))
+    flat = coded_edges(both, coded_pairs(both, window_s=60)[0], min_shared=1, min_weight=0.0)
+    assert flat["weight"].to_list() == [0.0]
+    # weights are rounded to 9 decimals
+    odd = encode(_acts(rows + [("x:a", "own", 5, "own1"), ("x:c", "c1", 0, "rare0")]))
+    w = coded_edges(odd, coded_pairs(odd, window_s=60)[0])["weight"][0]
+    assert w == round(w, 9) and w != round(w, 8) and not math.isnan(w)
+
+
+def test_events_are_counted_on_the_less_active_side() -> None:
+    # a posts three links in three posts, b posts all three in one post: one co-posting event, not three
+    rows = [("x:a", f"a{k}", k, f"u{k}") for k in range(3)] + [("x:b", "b0", 5, f"u{k}") for k in range(3)]
+    rows += [(f"x:bg{i}", f"bg{i}", 9_999, f"bg{i}") for i in range(5)]
+    edges = pair_edges(_acts(rows), window_s=60, min_shared=1, min_weight=0.0)
+    assert edges.select("src", "dst", "n_shared").rows() == [("x:a", "x:b", 1)]
+    mirrored = [("x:b", f"b{k}", k, f"u{k}") for k in range(3)] + [("x:a", "a0", 5, f"u{k}") for k in range(3)]
+    edges = pair_edges(_acts(mirrored + rows[6:]), window_s=60, min_shared=1, min_weight=0.0)
+    assert edges.select("src", "dst", "n_shared").rows() == [("x:a", "x:b", 1)]
