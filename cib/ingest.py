@@ -42,7 +42,7 @@ _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".w
                    ".wav", ".opus", ".oga", ".svg", ".ico"}
 _DATA_SUFFIXES = {".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ""}
 _SIDE_FILES = {"sources.txt", "readme", "readme.md", "readme.txt", "license", "license.txt", ".ds_store",
-               "thumbs.db", "desktop.ini", "export_results.html"}
+               "thumbs.db", "desktop.ini", "export_results.html", "ground_truth.json"}  # cib scenario truth
 
 
 class Loader(Protocol):

@@ -94,6 +94,7 @@ def iter_lines(fh: BinaryIO, limit: int | None = None) -> Iterator[tuple[int, by
 @functools.lru_cache(maxsize=64)
 def _first_json_cached(path: str, _mtime: float, _size: int) -> tuple[Any, bool]:
     """(first value, whether it is the first line of a JSON-lines file)."""
+    broken_first = False
     with open(path, "rb") as fh:
         for _n, line in iter_lines(fh):
             if line is None:
@@ -104,7 +105,9 @@ def _first_json_cached(path: str, _mtime: float, _size: int) -> tuple[Any, bool]
             try:
                 return orjson.loads(text), True
             except orjson.JSONDecodeError:
-                break
+                if broken_first or len(text) < 2:  # "[" / "{" alone: a pretty-printed document
+                    break
+                broken_first = True  # one bad (e.g. too deep) first line: the next line decides
     if _first_byte(path) == b"[":  # a pretty-printed array: its first item, streamed
         for _prefix, value in stream_items(path, {("item",)}, limit_items=1):
             return ([value] if not isinstance(value, TooDeep) else None), False

@@ -22,6 +22,7 @@ Formats (sniffed from content):
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -183,7 +184,7 @@ def _lookups(inc: Mapping[str, Any]) -> dict[str, Any]:
 
 def _academic_data(path: Path) -> Iterator[Mapping[str, Any]]:
     """academictwitteR ``data_<id>.json``, joined with the ``users_<id>.json`` beside it when there is one."""
-    sibling = path.with_name(path.name.replace("data_", "users_", 1))
+    sibling = path.with_name(re.sub(r"data_([^_/]+)\.json$", r"users_\1.json", path.name))
     inc = load_document(sibling) if sibling != path and sibling.is_file() else {}
     base = _lookups(inc if isinstance(inc, dict) else {})
     for raw in json_records(path, "academictwitter-json"):
