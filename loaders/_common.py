@@ -144,6 +144,7 @@ _HASHTAG_RE = re.compile(r"(?<![\w#])[#＃](\w+)")
 _MENTION_RE = re.compile(r"(?<![\w@])@(\w+)")
 _RT_PREFIX = re.compile(r"^\s*rt\s+@\w+\s*:\s*", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w\s]+")
+_URL_OR_MENTION_RE = re.compile(r"https?://\S+|www\.\S+|(?<![\w@])@\w+", re.IGNORECASE)
 _WS = re.compile(r"\s+")
 
 
@@ -188,17 +189,16 @@ def normalize_text(text: str | None) -> str | None:
     """
     if not text:
         return None
-    t = unicodedata.normalize("NFKC", text).casefold()
+    t = (text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)).casefold()
     t = _RT_PREFIX.sub("", t)
-    t = _URL_RE.sub(" ", t)
-    t = _MENTION_RE.sub(" ", t)
+    t = _URL_OR_MENTION_RE.sub(" ", t)
     tags = sorted(set(_HASHTAG_RE.findall(t)))
-    t = _HASHTAG_RE.sub(" ", t)
-    t = _NON_WORD.sub(" ", t).replace("_", " ")
-    words = t.split()
+    if tags:
+        t = _HASHTAG_RE.sub(" ", t)
+    words = _NON_WORD.sub(" ", t).replace("_", " ").split()
     if not words and not tags:
         return None
-    return _WS.sub(" ", " ".join(words + [f"#{tag}" for tag in tags])).strip()
+    return " ".join(words + [f"#{tag}" for tag in tags])
 
 
 # -- media -----------------------------------------------------------------------------------------------------
