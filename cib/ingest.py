@@ -315,8 +315,9 @@ def _frame(rows: list[Any], schema: pl.Schema) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     import pyarrow as pa
 
-    table = pa.Table.from_pylist(rows, schema=_arrow_schema(schema))
-    return pl.DataFrame(pl.from_arrow(table)).cast(dict(schema))  # type: ignore[arg-type]
+    frame = pl.from_arrow(pa.Table.from_pylist(rows, schema=_arrow_schema(schema)))
+    assert isinstance(frame, pl.DataFrame)
+    return frame if frame.schema == schema else frame.cast(dict(schema))  # type: ignore[arg-type]
 
 
 _ARROW: dict[int, Any] = {}
