@@ -263,3 +263,46 @@ def test_telegram_local_date_needs_tz_or_is_recorded(tmp_path: Path) -> None:
     assert "local time" in json.dumps(ParquetStore(tmp_path / "ws").inputs())
     posts, report, _ = _load(path, tmp_path / "b", LoadOptions(tz="Europe/Moscow"))
     assert posts["created_at"].dt.strftime("%H:%M").to_list() == ["16:55"] and not report.notes
+
+
+# -- streaming paths (documents over the whole-document limit) and line limits ---------------------------------
+
+def test_streamed_documents_load_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = Path(__file__).resolve().parents[1] / "data"
+    tweets = [{"id_str": str(10 + i), "created_at": "Thu Jul 28 16:10:07 +0000 2022", "full_text": f"t {i}",
+               "user": {"id_str": "9", "screen_name": "a"}} for i in range(3)]
+    array = tmp_path / "tweets.json"
+    array.write_text(json.dumps(tweets, indent=1))
+    whole = {name: _load(path, tmp_path / f"a-{name}")[0].sort("uid")
+             for name, path in (("tg", data / "telegram" / "result.json"), ("arr", array))}
+    import loaders._read
+    import loaders.telegram
+
+    monkeypatch.setattr(loaders._read, "WHOLE_DOCUMENT_BYTES", 16)
+    monkeypatch.setattr(loaders.telegram, "WHOLE_DOCUMENT_BYTES", 16)
+    for name, path in (("tg", data / "telegram" / "result.json"), ("arr", array)):
+        streamed, report, _ = _load(path, tmp_path / f"b-{name}")
+        assert report.error is None and streamed.height > 0
+        assert streamed.sort("uid").drop("source_file").equals(whole[name].drop("source_file"))
+
+
+def test_over_long_json_line_is_quarantined_and_reading_goes_on(samples: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = (samples / "x" / "v2_response_two_tweets.jsonl").read_text("utf-8").strip().split("\n")
+    path = tmp_path / "pages.jsonl"
+    path.write_text(lines[0] + "\n" + lines[0].replace("}", "} ", 1) + " " * 5000 + "\n" + lines[0] + "\n")
+    import loaders._read
+
+    monkeypatch.setattr(loaders._read, "MAX_LINE_BYTES", 4096 + len(lines[0]))
+    _, report, _ = _load(path, tmp_path)
+    assert report.reasons == {"JSON line longer than " + f"{4096 + len(lines[0]):,} bytes": 1}
+
+
+def test_progress_bar_counts_files_and_records() -> None:
+    from types import SimpleNamespace
+
+    from cib.progress import record_progress
+
+    with record_progress(False, 2) as done:
+        done(SimpleNamespace(read=3))
+        done(SimpleNamespace(read=4))
