@@ -306,3 +306,32 @@ def test_progress_bar_counts_files_and_records() -> None:
     with record_progress(False, 2) as done:
         done(SimpleNamespace(read=3))
         done(SimpleNamespace(read=4))
+
+
+def test_mcl_bad_cells_quarantine_their_row(tmp_path: Path) -> None:
+    path = tmp_path / "mcl.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "creation_time", "text", "post_owner.id", "post_owner.name", "multimedia"])
+        writer.writerow(["1", "2025-03-11T08:21:02+00:00", "ok", "5", "P",
+                         '[{"id": "9", "type": "video", "url": "https://v.example/9"}, {"id": "8", "type": "x"}]'])
+        writer.writerow(["2", "2025-03-11T08:21:02+00:00", "bad json", "5", "P", "[{"])
+        writer.writerow(["3", "2025-03-11T08:21:02+00:00", "not a list", "5", "P", '{"id": 1}'])
+        writer.writerow(["4", "2025-03-11T08:21:02+00:00", "no owner", "", "", ""])
+    posts, report, _ = _load(path, tmp_path)
+    assert (report.posts, report.quarantined) == (1, 3)
+    assert sorted(report.reasons) == ["missing required field 'post_owner.id' (and no post_owner.name)",
+                                      "multimedia column is not JSON", "multimedia column is not a JSON list"]
+    kinds = posts.explode("media")["media"].struct.field("kind").to_list()
+    assert kinds == ["video", "other"]
+
+
+def test_crowdtangle_api_response_pages(tmp_path: Path) -> None:
+    post = {"platformId": "1_2", "platform": "Facebook", "date": "2020-01-01 01:01:01", "postUrl": "https://f/1/2",
+            "account": {"id": 1, "name": "n", "platformId": "1"}}
+    path = tmp_path / "ct.jsonl"
+    path.write_text(json.dumps({"status": 200, "result": {"posts": [post, {**post, "platformId": "1_3"}]}}) + "\n"
+                    + json.dumps({"status": 200, "result": {"posts": None}, "account": {}, "platformId": None}) + "\n"
+                    + json.dumps({"status": 200, "result": {}}) + "\n")
+    posts, report, fmt = _load(path, tmp_path)
+    assert fmt == "crowdtangle-api-json" and report.posts == 2 and report.quarantined >= 1
