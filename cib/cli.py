@@ -158,8 +158,15 @@ def _print_files(todo: Any, reports: list[Any], as_json: bool) -> None:
         return
     for path, reason in todo.skipped:
         click.echo(f"skipped  {terminal_safe(str(path))}: {reason}")
+    groups: dict[tuple[str, str], list[Path]] = {}
     for path, reason in todo.ignored:
-        click.echo(f"ignored  {terminal_safe(str(path))}: {reason}")
+        groups.setdefault((str(path.parent), reason), []).append(path)
+    for (folder, reason), members in sorted(groups.items()):
+        if len(members) > 3:  # e.g. the photos of a Telegram export: one line (every path is in --json)
+            click.echo(f"ignored  {len(members):,} files in {terminal_safe(folder)}: {reason}")
+        else:
+            for path in members:
+                click.echo(f"ignored  {terminal_safe(str(path))}: {reason}")
 
 
 def _print_load_summary(reports: list[Any], counts: dict[str, int], todo: Any, as_json: bool) -> None:

@@ -101,16 +101,28 @@ class FileReport:
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Files named directly, plus every file below named directories (sorted).
-    Returns (explicit files, files found in directories)."""
+    """Files named directly, plus every file below named directories (sorted), except inside hidden folders
+    (`hidden_folders` names those). Returns (explicit files, files found in directories)."""
     explicit: list[Path] = []
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file()
+                                and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])))
         else:
             explicit.append(path)
     return explicit, found
+
+
+def hidden_folders(paths: Iterable[Path]) -> list[Path]:
+    """The outermost hidden folders (``.git``, ``.cache`` …) below the named directories, which are not read."""
+    hidden: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for sub in sorted(path.rglob(".*")):
+                if sub.is_dir() and not any(part.startswith(".") for part in sub.relative_to(path).parts[:-1]):
+                    hidden.append(sub)
+    return hidden
 
 
 def detect(path: Path, loaders: Iterable[Loader]) -> tuple[Loader, str]:
@@ -143,8 +155,9 @@ class Plan:
 def plan(paths: Iterable[Path], loaders: Iterable[Loader]) -> Plan:
     """Sort every file under `paths` into jobs, failures, skipped data files and ignored files."""
     loaders = list(loaders)
+    paths = list(paths)
     explicit, found = expand_paths(paths)
-    result = Plan()
+    result = Plan(ignored=[(folder, "hidden folder, not read") for folder in hidden_folders(paths)])
     for path in explicit + found:
         side = _ignorable(path) if path not in explicit else None
         if side:

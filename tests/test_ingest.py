@@ -160,3 +160,17 @@ def test_a_value_the_store_cannot_hold_costs_one_record(tmp_path: Path) -> None:
     assert pl.read_parquet(tmp_path / "ws" / "posts.parquet")["post_id"].sort().to_list() == ["1", "3"]
     reject = json.loads((tmp_path / "ws" / "rejected.jsonl").read_text("utf-8"))
     assert reject["source_record"] == 2 and reject["reason"].startswith("value cannot be stored")
+
+
+def test_hidden_folders_are_not_read_but_named_and_media_grouped(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(DATA / "x", folder, ignore=shutil.ignore_patterns("truncated*"))
+    (folder / ".git" / "objects").mkdir(parents=True)
+    (folder / ".git" / "objects" / "ab12").write_text('{"not": "an export"}')
+    (folder / "photos").mkdir()
+    for i in range(5):
+        (folder / "photos" / f"p{i}.jpg").write_bytes(b"\xff\xd8\xff")
+    code, out, _ = _load(str(folder), "-w", str(tmp_path / "ws"))
+    assert code == 0, out
+    assert f"ignored  {folder / '.git'}: hidden folder, not read" in out
+    assert f"ignored  5 files in {folder / 'photos'}: media file" in out
