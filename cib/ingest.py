@@ -23,6 +23,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -410,7 +411,12 @@ def run_jobs(jobs: list[tuple[Path, Loader, str]], sink: Sink, *, on_error: str 
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                for i, report in zip(pending.pop(future), future.result(), strict=True):
+                try:
+                    results = future.result()
+                except BrokenProcessPool as exc:
+                    raise CibError("a load worker process died (out of memory?); files loaded so far are kept, "
+                                   "rerun with --jobs 1 to load one file at a time") from exc
+                for i, report in zip(pending.pop(future), results, strict=True):
                     reports[i] = report
                     sink.record_input(report.sha256, report.as_dict())
                     if done:
