@@ -414,7 +414,7 @@ def run_jobs(jobs: list[tuple[Path, Loader, str]], sink: Sink, *, on_error: str 
                 try:
                     results = future.result()
                 except BrokenProcessPool as exc:
-                    raise CibError("a load worker process died (out of memory?); files loaded so far are kept, "
+                    raise CibError("a load worker process died (out of memory?); nothing was finalised, "
                                    "rerun with --jobs 1 to load one file at a time") from exc
                 for i, report in zip(pending.pop(future), results, strict=True):
                     reports[i] = report
