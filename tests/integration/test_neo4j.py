@@ -51,7 +51,8 @@ def expected_counts(store: ParquetStore) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def loaded_ws(tmp_path_factory: pytest.TempPathFactory, samples: Path, scenario_ws: dict[str, Path]) -> Path:
     ws = tmp_path_factory.mktemp("neo4j-ws")
-    result = CliRunner().invoke(cli, ["load", str(samples), str(scenario_ws["scenario"]), "-w", str(ws), "--silent"])
+    result = CliRunner().invoke(cli, ["load", str(samples), str(scenario_ws["scenario"]), "-w", str(ws), "--silent",
+                                      "--platform", "facebook"])  # the CooRTweet sample names no platform
     assert result.exit_code == 0, result.output
     return ws
 
