@@ -75,9 +75,8 @@ class Visit:
 
 
 @pytest.fixture(scope="module")
-def browser(chromium: str):  # noqa: ANN201
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
+def browser(chromium: str, playwright_api):  # noqa: ANN001, ANN201
+    with playwright_api.sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
         yield instance
         instance.close()
@@ -173,9 +172,13 @@ def test_hostile_strings_do_not_execute(browser, tmp_path: Path) -> None:  # noq
         assert runner.invoke(cli, args).exit_code == 0
     pages = sorted((tmp_path / "r").glob("*.html"))
     assert any(p.name.startswith("cluster-") for p in pages)
+    members = pl.read_parquet(tmp_path / "ws" / "scores" / "members.parquet")
     for page in pages:
         visit = Visit(browser, page)
-        if page.name.startswith("cluster-"):
+        if page.name.startswith("cluster-"):  # the hostile labels were drawn, not dropped
+            cid = page.name[len("cluster-"):-len(".html")]
+            facts = visit.facts
+            assert facts["nodes"] == facts["drawn"] == members.filter(pl.col("cluster_id") == cid).height > 0
             uid = visit.facts["members"][0]
             visit.click_node(uid)  # highlight + tooltip paths run with the hostile handles
             visit.page.mouse.move(5, 5)
