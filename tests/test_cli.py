@@ -272,8 +272,8 @@ def test_score_table_lists_the_top_clusters(lockstep_ws: Path) -> None:
 # -- report and export options --------------------------------------------------------------------------------
 def _drawn_edges(page: Path) -> int:
     text = page.read_text("utf-8")
-    start = text.index("edges = new vis.DataSet(") + len("edges = new vis.DataSet(")
-    return len(json.JSONDecoder().raw_decode(text[start:])[0])
+    start = text.index('id="graph-data">') + len('id="graph-data">')  # the page's graph JSON (reports/_graph.py)
+    return len(json.JSONDecoder().raw_decode(text[start:])[0]["edges"])
 
 
 def test_report_flagged_only_and_max_edges(lockstep_ws: Path, tmp_path: Path) -> None:
