@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cib.mediahash.image import ImageHash, hash_image
-from cib.mediahash.limits import DEFAULT_LIMITS, Limits, MediaRefused, confine
+from cib.mediahash.limits import DEFAULT_LIMITS, Limits, MediaMissing, MediaRefused, confine
 from cib.mediahash.video import (
     DISTANCE_MAX,
     QUALITY_MIN,
@@ -45,7 +45,7 @@ from cib.mediahash.video import (
     write_vpdq,
 )
 
-__all__ = ["DEFAULT_LIMITS", "DISTANCE_MAX", "QUALITY_MIN", "SHARE_MIN", "Frame", "Limits", "Match", "MediaHash",
+__all__ = ["DEFAULT_LIMITS", "DISTANCE_MAX", "QUALITY_MIN", "SHARE_MIN", "Frame", "Limits", "Match", "MediaHash", "MediaMissing",
            "MediaHasher", "MediaRefused", "confine", "default_hasher", "good_hashes", "match_frames", "match_hashes",
            "read_vpdq", "threatexchange_lines", "write_vpdq"]
 
@@ -103,6 +103,8 @@ class MediaHasher:
     def hash_file(self, path: Path) -> MediaHash:
         try:
             st = os.stat(path)
+        except FileNotFoundError as exc:
+            raise MediaMissing("media file not found") from exc
         except OSError as exc:
             raise MediaRefused(f"media file cannot be read: {exc.strerror}") from exc
         if not os.path.isfile(path):

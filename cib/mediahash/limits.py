@@ -23,11 +23,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "MediaRefused", "confine"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "MediaMissing", "MediaRefused", "confine"]
 
 
 class MediaRefused(Exception):  # noqa: N818 - a refusal, not a programming error
     """A media reference or file that is not read or only partly read; the message is the reason."""
+
+
+class MediaMissing(MediaRefused):
+    """The referenced file is not there (exports often omit media): not hostile, just absent."""
 
 
 @dataclass(frozen=True)

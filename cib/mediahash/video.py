@@ -40,7 +40,7 @@ QUALITY_MIN, DISTANCE_MAX, SHARE_MIN = 50, 31, 0.8
 class Frame(NamedTuple):
     """One sampled frame: decode index, PDQ quality, PDQ hex, presentation time (s) — vpdq's line format."""
 
-    index: int
+    number: int
     quality: int
     pdq: str
     seconds: float
@@ -219,7 +219,7 @@ def write_vpdq(frames: Iterable[Frame], out: IO[str]) -> None:
     '0,100,aa'
     """
     for f in frames:
-        out.write(f"{f.index},{f.quality},{f.pdq},{f.seconds:.3f}\n")
+        out.write(f"{f.number},{f.quality},{f.pdq},{f.seconds:.3f}\n")
 
 
 def read_vpdq(lines: Iterable[str], source: str = "vpdq") -> list[Frame]:

@@ -232,7 +232,7 @@ def video_groups(frames: pl.Series, *, max_distance: int = 31, min_share: float 
 
     Two videos match when at least `min_share` of one's frames have a frame of the other within
     `max_distance` bits (either direction: ThreatExchange's vPDQ rule); matches are grouped into connected
-    components. The group is ``vpdq:`` and a digest of the component's smallest member.
+    components. The group is a digest of the component's smallest member.
 
     >>> a = " ".join(["f" * 64, "0" * 64])
     >>> b = " ".join(["e" + "f" * 63, "1" + "0" * 63])
@@ -262,6 +262,6 @@ def video_groups(frames: pl.Series, *, max_distance: int = 31, min_share: float 
     b = matched["other"].to_numpy().astype(np.int64)
     root = components(len(lists), np.minimum(a, b), np.maximum(a, b))
     members = np.unique(np.concatenate([a, b]))
-    names = {int(r): "vpdq:" + hashlib.sha256(unique[int(r)].encode()).hexdigest()[:32] for r in set(root[members])}
+    names = {int(r): hashlib.sha256(unique[int(r)].encode()).hexdigest()[:32] for r in set(root[members])}
     return pl.DataFrame({"hash": unique.gather(members), "group": [names[int(root[m])] for m in members]},
                         schema=_EMPTY)
