@@ -67,6 +67,15 @@ def cli() -> None:
     """
 
 
+def _register_media() -> None:
+    from cib.media_cli import media
+
+    cli.add_command(media)
+
+
+_register_media()
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_workspace_option

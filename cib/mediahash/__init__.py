@@ -89,8 +89,10 @@ class MediaHash:
 class MediaHasher:
     """Hashes files within `limits`, each distinct file once (cache keyed by device, inode, size, mtime)."""
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS, cache_size: int = 50_000) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, cache_size: int = 50_000, *,
+                 vpdq_compatible: bool = False) -> None:
         self.limits = limits
+        self.vpdq_compatible = vpdq_compatible  # single uncropped frames, as Meta's vpdq (for interchange)
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[int, int, int, int], MediaHash] = OrderedDict()
         self.computed = 0
@@ -143,7 +145,10 @@ class MediaHasher:
                 result.error = str(exc)
             return result
         try:
-            result.frames, result.error = hash_video(path, self.limits)
+            if self.vpdq_compatible:
+                result.frames, result.error = hash_video(path, self.limits, crop=False, window=0.0)
+            else:
+                result.frames, result.error = hash_video(path, self.limits)
             result.kind = "video"
         except MediaRefused as exc:
             result.error = str(exc)
@@ -187,14 +192,14 @@ def _as_frames(h: MediaHash, *, dihedral: bool) -> list[Frame]:
 
 
 def threatexchange_lines(h: MediaHash) -> list[str]:
-    """ThreatExchange / HMA signal lines (``signal_type<TAB>value``) for a hashed file: ``pdq`` for an image
+    """ThreatExchange / HMA signal lines (``signal_type value``, as python-threatexchange prints them) for a hashed file: ``pdq`` for an image
     of sufficient quality, ``video_md5`` and ``vpdq`` (JSON list of frames as python-threatexchange writes
     them) for a video."""
     lines = []
     if h.image is not None and h.pdq:
-        lines.append(f"pdq\t{h.pdq}")
+        lines.append(f"pdq {h.pdq}")
     if h.kind == "video":
-        lines.append(f"video_md5\t{h.md5}")
+        lines.append(f"video_md5 {h.md5}")
         frames = [{"quality": f.quality, "hash": f.pdq, "timestamp": f.seconds} for f in h.frames]
-        lines.append("vpdq\t" + json.dumps(frames, separators=(",", ":")))
+        lines.append("vpdq " + json.dumps(frames, separators=(",", ":")))
     return lines

@@ -2,7 +2,7 @@
 with its quality; two videos compared by the share of one's good frames found (≤ 31 bits) in the other.
 
 Sampling: the first decoded frame at or after each multiple of ``Limits.seconds_per_hash`` (1 s) of
-presentation time. Cropping: rows/columns at the edges that are uniform (luminance spread < 3) and of the
+presentation time. Cropping: rows/columns at the edges that are uniform (luminance spread < 6) and of the
 edge's colour are bars; at most 40 % of a side is cropped, so a dark scene is never cropped away. Matching
 follows ThreatExchange's vPDQ defaults: frames of quality < 50 are dropped, identical hashes counted once, a
 frame matches at ≤ 31 bits, videos match at ≥ 80 % in either direction (all parameters).
@@ -55,7 +55,7 @@ class Match:
     matched: bool
 
 
-def crop_bars(rgb: np.ndarray, *, spread: float = 3.0, max_share: float = 0.4) -> np.ndarray:
+def crop_bars(rgb: np.ndarray, *, spread: float = 6.0, max_share: float = 0.4) -> np.ndarray:
     """`rgb` without uniform bars along its edges (letterbox, pillarbox, or both).
 
     >>> img = np.zeros((100, 60, 3), dtype=np.uint8); img[20:80] = 40 + np.arange(60)[None, :, None] * 3
@@ -66,14 +66,18 @@ def crop_bars(rgb: np.ndarray, *, spread: float = 3.0, max_share: float = 0.4) -
     return rgb[top:bottom, left:right]
 
 
-def bar_box(rgb: np.ndarray, *, spread: float = 3.0, max_share: float = 0.4) -> tuple[int, int, int, int]:
-    """``(top, bottom, left, right)`` bounds of `rgb` inside its uniform edge bars."""
+def bar_box(rgb: np.ndarray, *, spread: float = 6.0, max_share: float = 0.4) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` bounds of `rgb` inside its uniform edge bars.
+
+    A line belongs to a bar when its luminance spread is below `spread` and its mean within ``1.5 * spread``
+    of the outermost line's (loose enough to take in the codec's ringing at the bar's edge).
+    """
     luma = rgb.astype(np.float32).mean(axis=2)
     h, w = luma.shape
 
     def run(lines: np.ndarray, limit: int) -> int:
         edge = lines[0].mean()
-        uniform = (lines.std(axis=1) < spread) & (np.abs(lines.mean(axis=1) - edge) < spread)
+        uniform = (lines.std(axis=1) < spread) & (np.abs(lines.mean(axis=1) - edge) < 1.5 * spread)
         count = int(np.argmin(uniform)) if not uniform.all() else len(uniform)
         return min(count, limit)
 
