@@ -80,3 +80,14 @@ def test_video_campaign_is_flagged_through_co_media_alone(campaign: dict[str, ob
     # the uploads are all different bytes: only perceptual (vPDQ / PDQ) objects connect them
     assert evidence.filter(pl.col("object").str.starts_with("media:sha256:")).height == 0
     assert evidence.filter(pl.col("object").str.starts_with("vpdq:")).height > 0
+
+
+def test_takedown_writes_media_signals_of_flagged_accounts(campaign: dict[str, object], tmp_path: Path) -> None:
+    out = tmp_path / "signals.txt"
+    result = CliRunner().invoke(cli, ["export", "takedown", "-w", str(campaign["ws"]), "-o", str(tmp_path / "t.csv"),
+                                      "--media-signals", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    kinds = [line.split(" ", 1)[0] for line in lines]
+    assert kinds.count("video_md5") == 32 and 0 < kinds.count("vpdq") <= 32  # identical frame lists merge
+    assert set(kinds) == {"video_md5", "vpdq"}
