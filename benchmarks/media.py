@@ -77,10 +77,10 @@ for i, c in enumerate(counts):
 rows = np.concatenate([base, base[rng.integers(0, n // 2, n - n // 2)] ^ np.packbits(bits, axis=1)])
 hashes = pl.Series([r.tobytes().hex() for r in rows]).unique()
 perceptual_groups(hashes[:1000])  # compile the numba kernels before timing (cached on disk afterwards)
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 groups = perceptual_groups(hashes)
-seconds = time.perf_counter() - t
-print(json.dumps({{'hashes': hashes.len(), 'seconds': seconds, 'grouped': groups.height,
+seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+print(json.dumps({{'hashes': hashes.len(), 'seconds': seconds, 'cpu': cpu, 'grouped': groups.height,
                   'groups': groups['group'].n_unique()}}))
 """
 
@@ -107,6 +107,7 @@ def main() -> None:
     _, rss, out = child(GROUPING.format(n=args.hashes))
     g = json.loads(out)
     print(f"grouping: {g['hashes']:,} distinct PDQ hashes grouped in {g['seconds']:.1f} s "
+          f"({g['cpu']:.1f} CPU-s over all threads) "
           f"({g['grouped']:,} in {g['groups']:,} groups); peak RSS {rss:.0f} MiB")
 
 
