@@ -181,3 +181,13 @@ def test_video_groups_use_frame_shares() -> None:
     groups = dict(video_groups(pl.Series([a, b, c])).iter_rows())
     assert groups.get(a) == groups.get(b) is not None and c not in groups
     assert video_groups(pl.Series([a, None, ""])).height == 0
+
+
+def test_missing_file_falls_back_to_platform_key(tmp_path: Path) -> None:
+    from loaders._common import media_item
+
+    item = media_item("x", "photo", "3_123", "https://pbs.example/img.jpg", tmp_path / "nope.jpg")
+    assert item is not None and item["key"] == "x:photo:3_123" and item["sha256"] is None
+    by_url = media_item("facebook", "photo", None, "https://cdn.example/i.jpg?utm_source=a")
+    assert by_url is not None and by_url["key"] == "url:https://cdn.example/i.jpg"
+    assert media_item("telegram", "photo", "1/2/photo", base=tmp_path, ref="photos/none.jpg") is None
