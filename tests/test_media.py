@@ -191,3 +191,16 @@ def test_missing_file_falls_back_to_platform_key(tmp_path: Path) -> None:
     by_url = media_item("facebook", "photo", None, "https://cdn.example/i.jpg?utm_source=a")
     assert by_url is not None and by_url["key"] == "url:https://cdn.example/i.jpg"
     assert media_item("telegram", "photo", "1/2/photo", base=tmp_path, ref="photos/none.jpg") is None
+
+
+def test_media_signals_skip_videos_gone_or_changed(tmp_path: Path) -> None:
+    from cib.mediahash.export import media_signal_lines
+
+    write_video(tmp_path / "v.mp4", clip_frames(8, seconds=2.0))
+    sha = MediaHasher().hash_file(tmp_path / "v.mp4").sha256
+    media = pl.DataFrame({"account_uid": ["a", "a", "a", "b"], "kind": ["video", "video", "video", "photo"],
+                          "sha256": [sha, "0" * 64, "1" * 64, "2" * 64],
+                          "pdq": [None, None, None, "f" * 64],
+                          "path": [str(tmp_path / "v.mp4"), str(tmp_path / "v.mp4"), str(tmp_path / "gone.mp4"), None]})
+    lines, skipped = media_signal_lines(media, {"a"})
+    assert skipped == 2 and [line.split(" ", 1)[0] for line in lines] == ["video_md5", "vpdq"]
