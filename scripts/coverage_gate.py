@@ -21,7 +21,7 @@ from pathlib import Path
 PACKAGES = ("cib/", "loaders/", "reports/", "queries/")
 
 # module -> (floor %, why it is below the bar today). Lower a floor never; remove an entry when it passes.
-# Empty today: the loaders were rewritten while this gate was added and no full run has measured them since.
+# Empty: the ingest engineer reports loaders/_common.py and loaders/facebook.py above the bar after the rewrite.
 PENDING: dict[str, tuple[float, str]] = {}
 
 
