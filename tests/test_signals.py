@@ -129,9 +129,6 @@ def test_real_reencoded_images_match_by_pdq(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="REGRESSION from the h-ingest merge: loaders/_common.map_coortweet now "
-                   "reads CooRTweet's hashed object_id as caption text (not a repost target), so no co-retweet "
-                   "actions exist; strict, so this fails the suite as soon as the loader is fixed: then remove it")
 def test_peer_oracle_reproduces_coordination_network_toolkit(tmp_path: Path, peers: Path) -> None:
     """Same settings as the peer run (co-retweet, 60 s, min edge weight 2): the same 63 edges and weights."""
     from click.testing import CliRunner
