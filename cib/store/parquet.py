@@ -105,7 +105,8 @@ class ParquetStore:
         if self._load is None:
             self._check_layout()
             self._load = _Load(self.root, planned or [], wait=self.wait, on_wait=self.on_wait)
-        return [f"discarding {note}" for note in self._load.discarded]
+        committed = self._committed_load_id()
+        return [f"discarding {_describe(j)}" for j in self._load.leftovers if not j.name.startswith(committed)]
 
     def begin_file(self, file_key: str) -> None:
         """Start (or restart) the parts of one input file in this load."""
@@ -196,7 +197,16 @@ class ParquetStore:
     # -- state ----------------------------------------------------------------------------------------------
     def interrupted(self) -> list[str]:
         """One line per load that was killed before it committed (its journal is still there, unlocked)."""
-        return [_describe(j) for j in _dead_journals(self.root / "loads")]
+        committed = self._committed_load_id()
+        return [_describe(j) for j in _dead_journals(self.root / "loads") if not j.name.startswith(committed)]
+
+    def _committed_load_id(self) -> str:
+        """The load that made the current generation (its journal may outlive the commit if it was killed
+        while cleaning up; that load is complete, not interrupted)."""
+        current = self._generations.current()
+        if not current:
+            return "\0"
+        return str(_read_json(self._generations.folder / current / "manifest.json").get("load_id") or "\0")
 
     def generation(self) -> str | None:
         """Name of the pinned (committed) generation, or ``None`` for an empty workspace."""
@@ -307,7 +317,7 @@ class _Load:
         self.finished: dict[str, Any] = {}
         journals = root / "loads"
         journals.mkdir(parents=True, exist_ok=True)
-        self.discarded = [_describe(j) for j in sorted(journals.glob("*.jsonl"))]
+        self.leftovers = sorted(journals.glob("*.jsonl"))
         self.journal = journals / f"{self.load_id}.jsonl"
         header = {"load_id": self.load_id, "pid": os.getpid(), "started": _now(), "planned": planned}
         atomic_write_bytes(self.journal, (json.dumps(header, ensure_ascii=False) + "\n").encode())
