@@ -70,7 +70,7 @@ def test_attacker_text_in_csv_is_inert(tmp_path: Path) -> None:
 
     write_takedown(rows, tmp_path / "t.csv", "csv", manifest={})
     text = (tmp_path / "t.csv").read_text()
-    assert "'=HYPERLINK" in text and ",'-cmd," in text
+    assert "'=HYPERLINK" in text and "-cmd" not in text  # not an http(s) URL: no evidence link
 
 
 def test_missing_columns_raise_schema_error() -> None:
