@@ -105,7 +105,6 @@ def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None,
     from cib.ingest import detect, expand_paths, ingest_file
     from cib.plugins import get_loaders
     from cib.progress import record_progress
-
     from cib.textsafe import terminal_safe
 
     store = _store(workspace, wait=not no_wait, report_interrupted=False)

@@ -20,9 +20,9 @@ import io
 import json
 import uuid
 from collections.abc import Mapping
-from urllib.parse import quote
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 
