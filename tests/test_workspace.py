@@ -200,3 +200,20 @@ def test_versions_collect_leftovers_and_skip_pinned(tmp_path: Path) -> None:
     pin.close()
     assert versions.collect_garbage() == ["v-000001"]
     assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["CURRENT", "v-000002"]
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_previous_generation(tmp_path: Path) -> None:
+    _load(ParquetStore(tmp_path), "a", "1")
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"  # files over 4 KiB fail like a full disk
+        "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "from cib.cli import cli\n"
+        f"sys.argv = ['cib', 'load', {str(CSV)!r}, '-w', {str(tmp_path)!r}, '--silent']\n"
+        "cli()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "nothing of this load is committed" in result.stderr or "cannot commit the load" in result.stderr
+    with ParquetStore(tmp_path) as store:
+        assert store.generation() == "g-000001" and set(store.inputs()) == {"a"}

@@ -149,6 +149,9 @@ class ParquetStore:
             load, self._load = self._load, None
             try:
                 self._commit(load)
+            except OSError as exc:  # disk full, permissions: the previous generation stays current
+                raise StoreError(f"{self.root}: cannot commit the load ({exc.strerror or exc}); the workspace "
+                                 "still holds what was committed before it") from exc
             finally:
                 load.close()
             if self._pin:
@@ -396,9 +399,14 @@ def _scan(folders: list[Path], sub: str, schema: pl.Schema) -> pl.LazyFrame:
 
 def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
     tmp = unique_tmp(path.parent, path.name)
-    frame.write_parquet(tmp)
-    fsync_file(tmp)
-    os.replace(tmp, path)
+    try:
+        frame.write_parquet(tmp)
+        fsync_file(tmp)
+        os.replace(tmp, path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        tmp.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc).splitlines()[0]
+        raise StoreError(f"cannot write {path}: {reason}; nothing of this load is committed") from exc
 
 
 def _sink(frame: pl.LazyFrame, path: Path) -> None:
