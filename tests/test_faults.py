@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,6 +146,7 @@ def test_sigkill_at_random_points_never_corrupts_and_a_rerun_converges(exports: 
         assert posts.equals(expected) and inputs == expected_inputs
         _assert_clean(ws)
         shutil.rmtree(ws)
+    print(f"\n{len(points)} kill points out of {len(steps)} write steps + {len(delays)} timed kills: {outcomes}")
     assert outcomes["previous state"] >= 10 and outcomes["committed"] >= 1, outcomes
 
 
@@ -157,18 +159,33 @@ def test_twelve_concurrent_loads_and_scores_all_land(exports: list[Path], tmp_pa
         chunk.write_text("\n".join(lines[i::12]) + "\n", "utf-8")
         chunks.append(chunk)
     ws = tmp_path / "ws"
-    assert _cib(*_load_args(exports[:1], ws)).returncode == 0  # scorers start with data to score
+    assert _cib(*_load_args(exports[:1], ws)).returncode == 0  # scorers start with data to score,
+    assert _cib("score", "-w", str(ws), "--silent").returncode == 0  # the exporter with scores to export
     loads = [subprocess.Popen([*CIB, *_load_args([chunk], ws)], preexec_fn=_limits, env=_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for chunk in chunks]
     readers: list[subprocess.CompletedProcess[str]] = []
-    while any(p.poll() is None for p in loads) or len(readers) < 4:
-        readers.append(_cib("score", "-w", str(ws), "--silent"))
-        readers.append(_cib("export", "takedown", "-w", str(ws), "-o", str(tmp_path / "out" / "t.csv")))
+
+    def loop(*args: str) -> None:  # two scorers and an exporter, over and over while the loads run
+        runs = 0
+        while any(p.poll() is None for p in loads) or runs < 2:
+            readers.append(_cib(*args))
+            runs += 1
+
+    threads = [threading.Thread(target=loop, args=args) for args in (
+        ("score", "-w", str(ws), "--silent"), ("score", "-w", str(ws), "--silent"),
+        ("export", "takedown", "-w", str(ws), "-o", str(tmp_path / "out" / "t.csv")))]
+    for thread in threads:
+        thread.start()
     results = [(p.wait(), *p.communicate()) for p in loads]
+    for thread in threads:
+        thread.join()
     assert [code for code, _, _ in results] == [0] * 12, [err for _, _, err in results]
     assert sum("is being loaded by pid" in err for _, _, err in results) >= 1  # they queued, with a message
     for reader in readers:
         assert reader.returncode == 0 and "Traceback" not in reader.stderr, reader.stderr
+    waited = sum("is being loaded by pid" in err for _, _, err in results)
+    print(f"\n12 concurrent loads: all landed, {waited} waited for the lock; {len(readers)} score/export runs, "
+          "none failed")
     posts, inputs = _assert_consistent(ws)
     assert len(inputs) == 13
     reference = tmp_path / "reference"
