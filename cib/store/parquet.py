@@ -97,22 +97,25 @@ class ParquetStore:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        if hasattr(self, "_load"):
+            self.close()
 
     # -- loading ------------------------------------------------------------------------------------------
     def begin_load(self, planned: list[str] | None = None) -> list[str]:
         """Take the writer lock and start a journal; returns notes about interrupted loads it will discard."""
+        load = self._ensure_load(planned)
+        committed = self._committed_load_id()
+        return [f"discarding {_describe(j)}" for j in load.leftovers if not j.name.startswith(committed)]
+
+    def _ensure_load(self, planned: list[str] | None = None) -> _Load:
         if self._load is None:
             self._check_layout()
             self._load = _Load(self.root, planned or [], wait=self.wait, on_wait=self.on_wait)
-        committed = self._committed_load_id()
-        return [f"discarding {_describe(j)}" for j in self._load.leftovers if not j.name.startswith(committed)]
+        return self._load
 
     def begin_file(self, file_key: str) -> None:
-        """Start (or restart) the parts of one input file in this load."""
-        self.begin_load()
-        assert self._load is not None
-        self._load.begin_file(file_key)
+        """Start (or restart) the parts of one input file in this load (O(1): nothing else is rewritten)."""
+        self._ensure_load().begin_file(file_key)
 
     def write_file(self, file_key: str, part: int, posts: pl.DataFrame, accounts: pl.DataFrame) -> None:
         if self._load is None or file_key not in self._load.folders:
