@@ -31,7 +31,9 @@ def main() -> None:
         inputs = args.workdir / f"in{n}"
         inputs.mkdir()
         for i in range(n):  # n distinct small exports
-            (inputs / f"part{i:05d}.jsonl").write_text(lines[i % len(lines)] + "\n", "utf-8")
+            page = json.loads(lines[i % len(lines)])
+            page["meta"] = {**page.get("meta", {}), "next_token": f"bench{i}"}  # distinct content, same posts
+            (inputs / f"part{i:05d}.jsonl").write_text(json.dumps(page) + "\n", "utf-8")
         ws = args.workdir / f"ws{n}"
         start = time.perf_counter()
         out = subprocess.run([sys.executable, "-m", "cib", "load", str(inputs), "-w", str(ws), "--silent", "--json"],
