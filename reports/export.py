@@ -177,5 +177,6 @@ def _stix_bundle(rows: pl.DataFrame, clusters: pl.DataFrame | None) -> str:
             created="2000-01-01T00:00:00Z", modified="2000-01-01T00:00:00Z"))
     bundle = stix2.Bundle(objects=objects, id=f"bundle--{uuid.uuid5(_NAMESPACE, 'takedown')}", allow_custom=False)
     text = json_display_safe(str(bundle.serialize(pretty=True)))
-    stix2.parse(text, allow_custom=False)  # the library's own validation of every object and property
+    if objects:  # the library's own validation of every object and property (an empty bundle has none)
+        stix2.parse(text, allow_custom=False)
     return text

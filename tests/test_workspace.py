@@ -217,3 +217,31 @@ def test_a_full_disk_is_one_line_and_keeps_the_previous_generation(tmp_path: Pat
     assert "nothing of this load is committed" in result.stderr or "cannot commit the load" in result.stderr
     with ParquetStore(tmp_path) as store:
         assert store.generation() == "g-000001" and set(store.inputs()) == {"a"}
+
+
+
+def test_worker_processes_write_into_the_parent_load(tmp_path: Path) -> None:
+    """`cib load --jobs N` sends the store to spawned workers (as `run_jobs` does): they write parts under the
+    parent's lock, and the parent records the files and commits."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cib.ingest import _ingest_many, detect
+    from cib.plugins import get_loaders
+
+    files = [CSV, DATA / "facebook" / "crowdtangle.csv"]
+    jobs = [(path, *detect(path, get_loaders())) for path in files]
+    store = ParquetStore(tmp_path)
+    store.begin_load([str(p) for p in files])
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_ingest_many, [job], store, "quarantine", 1) for job in jobs]
+        reports = [r for f in futures for r in f.result()]
+    for report in reports:
+        store.record_input(report.sha256, report.as_dict())
+    counts = store.finalize()
+    reference = tmp_path / "ref"
+    assert CliRunner().invoke(cli, ["load", *map(str, files), "-w", str(reference), "--silent"]).exit_code == 0
+    with ParquetStore(reference) as ref:
+        assert counts == ref.counts() and counts["posts"] == 4
+        assert store.posts().collect().sort("uid").equals(ref.posts().collect().sort("uid"))
+    assert {v["path"] for v in store.inputs().values()} == {str(p) for p in files}

@@ -9,7 +9,8 @@ Layout::
     generations/CURRENT                names the committed generation
     generations/g-NNNNNN/              one committed, immutable generation:
         manifest.json                  inputs (path, sha256, format, counts) and the part folders they come from
-        posts.parquet accounts.parquet media.parquet links.parquet rejected.jsonl
+        posts.parquet accounts.parquet media.parquet links.parquet rejected.jsonl inputs.json
+    posts.parquet … inputs.json        symlinks to the current generation's files, for other tools
     scores/CURRENT, scores/s-NNNNNN/   results of ``cib score`` (tables + params.json), same rules
 
 A load writes its files' parts into new folders and appends one journal line per finished file (O(1) per
@@ -78,7 +79,8 @@ class ParquetStore:
         self._scores = Versions(self.root / "scores", "s-")
         self._pin: Pin | None = None
         self._scores_pin: Pin | None = None
-        self._load: _Load | None = None
+        self._load: _Parts | None = None
+        self._worker_of: str | None = None  # load id, in a load worker process
 
     def close(self) -> None:
         """Release the pinned snapshots (and abandon an uncommitted load, which stays marked as interrupted)."""
@@ -107,11 +109,22 @@ class ParquetStore:
         committed = self._committed_load_id()
         return [f"discarding {_describe(j)}" for j in load.leftovers if not j.name.startswith(committed)]
 
-    def _ensure_load(self, planned: list[str] | None = None) -> _Load:
-        if self._load is None:
+    def _ensure_load(self, planned: list[str] | None = None) -> _Parts:
+        if self._load is None and self._worker_of:
+            self._load = _Parts(self.root, self._worker_of)
+        elif self._load is None:
             self._check_layout()
             self._load = _Load(self.root, planned or [], wait=self.wait, on_wait=self.on_wait)
         return self._load
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent to a load worker process (``cib load --jobs``): the worker writes into this load's part folders,
+        under the writer lock this process holds; this process records the finished files and commits."""
+        return {"root": self.root, "load_id": self._ensure_load().load_id}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["root"])  # type: ignore[misc]
+        self._worker_of = state["load_id"]
 
     def begin_file(self, file_key: str) -> None:
         """Start (or restart) the parts of one input file in this load (O(1): nothing else is rewritten)."""
@@ -140,15 +153,12 @@ class ParquetStore:
 
     def record_input(self, file_key: str, info: dict[str, Any]) -> None:
         """Note one finished input file in the journal (one appended line; nothing is rewritten)."""
-        if self._load is None or file_key not in self._load.folders:
-            self.begin_file(file_key)
-        assert self._load is not None
-        self._load.finish_file(file_key, info)
+        self._ensure_load().finish_file(file_key, info)
 
     def finalize(self) -> dict[str, int]:
         """Commit the running load as a new generation (manifest + materialised tables in one atomic step),
         release the writer lock and return the counts of what is now current. Without a load: just the counts."""
-        if self._load is not None:
+        if isinstance(self._load, _Load):
             load, self._load = self._load, None
             try:
                 self._commit(load)
@@ -192,10 +202,11 @@ class ParquetStore:
                     out.write(rejects.read_text("utf-8"))
         generation = {"inputs": inputs, "parts": parts, "load_id": load.load_id, "committed_at": _now()}
         (tmp / "manifest.json").write_text(json.dumps(generation, indent=2, sort_keys=True), "utf-8")
+        (tmp / "inputs.json").write_text(json.dumps(inputs, indent=2, sort_keys=True), "utf-8")  # view, as before
         fault_point("generation manifest written")
         final = self._generations.publish(tmp)
         # Commit point passed: everything below is clean-up that the next load redoes if it is killed here.
-        link_views(final, self.root, [*(f"{name}.parquet" for name in _TABLES), "rejected.jsonl"])
+        link_views(final, self.root, [*(f"{name}.parquet" for name in _TABLES), "rejected.jsonl", "inputs.json"])
         self._generations.collect_garbage()
         _remove_unreferenced(self.root / "files", set(parts.values()))
         load.retire_journals()
@@ -310,8 +321,37 @@ class ParquetStore:
         return pl.scan_parquet(pin.path / f"{name}.parquet")
 
 
-class _Load:
-    """One running load: the writer lock, its journal and the part folders it writes."""
+class _Parts:
+    """The part folders of one load, as a load worker process writes them (no lock, no journal: the parent
+    process that holds both records the finished files)."""
+
+    def __init__(self, root: Path, load_id: str) -> None:
+        self.root, self.load_id = root, load_id
+        self.folders: dict[str, Path] = {}
+        self.finished: dict[str, Any] = {}
+        self.leftovers: list[Path] = []
+
+    def folder(self, key: str) -> Path:
+        return self.root / "files" / f"{key}.{self.load_id}"
+
+    def begin_file(self, key: str) -> None:
+        folder = self.folder(key)
+        if folder.exists():  # the same content twice in one load: its second reading replaces the first
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        self.folders[key] = folder
+        self.finished.pop(key, None)
+        fault_point("file begun")
+
+    def finish_file(self, key: str, info: dict[str, Any]) -> None:
+        pass  # recorded by the parent process
+
+    def close(self) -> None:
+        pass
+
+
+class _Load(_Parts):
+    """One running load: the writer lock, its journal and the part folders it (or its workers) write."""
 
     def __init__(self, root: Path, planned: list[str], *, wait: bool, on_wait: Any) -> None:
         self.root = root
@@ -331,16 +371,10 @@ class _Load:
         self._journal_fh = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         fault_point("journal started")
 
-    def begin_file(self, key: str) -> None:
-        folder = self.root / "files" / f"{key}.{self.load_id}"
-        if folder.exists():  # the same content twice in one load: its second reading replaces the first
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        self.folders[key] = folder
-        self.finished.pop(key, None)
-        fault_point("file begun")
-
     def finish_file(self, key: str, info: dict[str, Any]) -> None:
+        if key not in self.folders:  # written by a worker process into this load's folder (or no rows at all)
+            self.folders[key] = self.folder(key)
+            self.folders[key].mkdir(parents=True, exist_ok=True)
         self.finished[key] = info
         self._journal_fh.write(json.dumps({"finished": key, "path": info.get("path")}, ensure_ascii=False) + "\n")
         self._journal_fh.flush()
