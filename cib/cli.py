@@ -38,7 +38,7 @@ def _errors_to_click(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except CibError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(terminal_safe(str(exc))) from exc
 
     return wrapper
 
@@ -142,7 +142,7 @@ def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None,
         _print_files(todo, [], as_json)
         for failure in failures:
             click.echo(f"error: {terminal_safe(failure)}", err=True)
-        raise click.ClickException(f"no exports found in {', '.join(str(p) for p in paths)}"
+        raise click.ClickException(f"no exports found in {terminal_safe(', '.join(str(p) for p in paths))}"
                                    + (f" ({len(todo.skipped)} data file(s) not recognised)" if todo.skipped else ""))
     store = _store(workspace, wait=not no_wait, report_interrupted=False)
     for note in store.begin_load([str(path) for path, _, _ in todo.jobs]):  # takes the writer lock
