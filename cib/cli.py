@@ -82,6 +82,13 @@ def cli() -> None:
     """
 
 
+def _register_media() -> None:
+    from cib.media_cli import media
+
+    cli.add_command(media)
+
+
+_register_media()
 EXIT_PARTIAL = 3
 
 
@@ -342,8 +349,11 @@ def export() -> None:
               help="Main file format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="Main output file.")
 @click.option("--stix", is_flag=True, help="Also write a STIX 2.1 bundle.")
+@click.option("--media-signals", type=click.Path(path_type=Path), default=None,
+              help="Also write the flagged accounts' media as ThreatExchange/HMA signals (pdq, video_md5, vpdq).")
 @_errors_to_click
-def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool) -> None:
+def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
+                    media_signals: Path | None = None) -> None:
     """One row per account of a flagged cluster, per-platform files and a manifest.
 
     \b
@@ -369,6 +379,14 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool) 
     click.echo(f"{rows.height} accounts in {rows['cluster_id'].n_unique()} flagged clusters")
     for path in files:
         click.echo(f"wrote {path}")
+    if media_signals is not None:
+        from cib.mediahash.export import write_media_signals
+
+        flagged = clusters.filter(clusters["flagged"]).select("cluster_id")
+        accounts = set(store.scores("members").join(flagged, on="cluster_id")["account_uid"])
+        written, skipped = write_media_signals(store.media().collect(), accounts, media_signals)
+        click.echo(f"wrote {media_signals} ({written} signals"
+                   + (f"; {skipped} videos skipped: file gone or changed since the load)" if skipped else ")"))
 
 
 @cli.command()

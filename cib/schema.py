@@ -57,6 +57,8 @@ MEDIA_STRUCT = pl.Struct(
         "sha256": _STR,
         "pdq": _STR,  # 64 hex chars (256 bits)
         "phash": _STR,  # 16 hex chars (64 bits)
+        "vpdq": _STR,  # videos: distinct good sampled-frame PDQs, space-separated (cib.mediahash)
+        "error": _STR,  # why the file was not (fully) hashed, or why its reference was refused
     }
 )
 
@@ -217,6 +219,8 @@ class MediaItem(TypedDict):
     sha256: str | None
     pdq: str | None
     phash: str | None
+    vpdq: str | None
+    error: str | None
 
 
 class PostRecord(TypedDict):

@@ -109,12 +109,12 @@ class TelegramLoader:
         fwd_name = msg.get("forwarded_from") or msg.get("saved_from")
         fwd_uid = f"{PLATFORM}:{fwd_id}" if fwd_id else (f"{PLATFORM}:name:{fwd_name}" if fwd_name else None)
         base = Path(raw.get("base") or ".")
+        msg_id = req(msg, "id")
         media = []
         for key, kind in (("photo", "photo"), ("file", msg.get("media_type") or "file"), ("thumbnail", "photo")):
             ref = msg.get(key)
-            if isinstance(ref, str) and ref and not ref.startswith("(File"):
-                media.append(media_item(PLATFORM, _kind(kind), None, None, base / ref))
-        msg_id = req(msg, "id")
+            if isinstance(ref, str) and ref and not ref.startswith("(File"):  # confined to the export folder
+                media.append(media_item(PLATFORM, _kind(kind), f"{chat_id}/{msg_id}/{key}", base=base, ref=ref))
         reply = msg.get("reply_to_message_id")
         return post_record(
             raw, platform=PLATFORM, post_id=f"{chat_id}/{msg_id}", account_id=from_id,

@@ -335,3 +335,27 @@ def test_crowdtangle_api_response_pages(tmp_path: Path) -> None:
                     + json.dumps({"status": 200, "result": {}}) + "\n")
     posts, report, fmt = _load(path, tmp_path)
     assert fmt == "crowdtangle-api-json" and report.posts == 2 and report.quarantined >= 1
+
+
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("example.com/a?utm_source=x", "https://example.com/a"),
+    ("http://[::1", None),
+    ("https://example.com:8443/x/", "https://example.com:8443/x"),
+    ("ftp://example.com/x", None),
+])
+def test_canonical_url_edges(url: str, canonical: str | None) -> None:
+    from loaders._common import canonical_url
+
+    assert canonical_url(url) == canonical
+
+
+def test_value_helpers_refuse_what_they_cannot_keep_exactly() -> None:
+    from cib.errors import RecordError
+    from loaders._common import account_record, opt_int, post_record
+
+    assert opt_int("n/a") is None and opt_int("1,234") == 1234
+    raw = {"_cib_record": 1, "_cib_format": "f", "_cib_file": "x"}
+    with pytest.raises(RecordError, match="missing post id"):
+        post_record(raw, platform="x", post_id=None, account_id="1", created_at=1633823999)
+    with pytest.raises(RecordError, match="account record has no id"):
+        account_record(raw, platform="x", account_id="")
