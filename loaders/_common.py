@@ -351,14 +351,19 @@ def coortweet_platform(path: Path, options: LoadOptions) -> str | None:
 
 
 def map_coortweet(raw: Mapping[str, Any], platform: str) -> PostRecord:
-    """A CooRTweet row: ``object_id`` is the shared object — a URL, a post id (digits) or a text."""
+    """A CooRTweet row: ``object_id`` is the shared object — a URL, a text, or an opaque id.
+
+    An object without whitespace that is not a URL (a post id, or the hashed id in CooRTweet's own example data)
+    is an opaque shared object: it becomes the repost target, so co-sharing it is co-retweeting it (as in CNT).
+    """
     value = raw["value"]
     account, content = str(req(value, "account_id")), str(req(value, "content_id"))
     for prefix, named in _ID_PREFIXES.items():
         if named == platform and account.startswith(prefix):
             account, content = account.removeprefix(prefix), content.removeprefix(prefix)
     obj = str(req(value, "object_id"))
-    is_url, is_id = obj.startswith(("http://", "https://")), obj.isdigit()
+    is_url = obj.startswith(("http://", "https://"))
+    is_id = not is_url and bool(obj) and not any(ch.isspace() for ch in obj)
     return post_record(raw, platform=platform, post_id=content, account_id=account,
                        created_at=req(value, "timestamp_share"), text=None if is_url or is_id else obj,
                        repost_of=f"{platform}:{obj}" if is_id else None, urls=[obj] if is_url else [],

@@ -136,7 +136,8 @@ def test_peer_oracle_reproduces_coordination_network_toolkit(tmp_path: Path, pee
     from cib.cli import cli
     from cib.store import ParquetStore
 
-    result = CliRunner().invoke(cli, ["load", str(peers / "russian_coord_tweets.csv"), "-w", str(tmp_path), "--silent"])
+    result = CliRunner().invoke(cli, ["load", str(peers / "russian_coord_tweets.csv"), "--platform", "x", "-w",
+                                      str(tmp_path), "--silent"])
     assert result.exit_code == 0, result.output
     acts = actions(ParquetStore(tmp_path).posts(), near_duplicates=False)
     pairs, _ = copairs(acts, window_s=60, max_neighbours=100_000, per_object="all")
