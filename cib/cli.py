@@ -38,15 +38,29 @@ def _errors_to_click(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except CibError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(terminal_safe(str(exc))) from exc
 
     return wrapper
 
 
-def _store(workspace: Path | None) -> Any:
+def _store(workspace: Path | None, *, wait: bool = True, report_interrupted: bool = True) -> Any:
+    """The workspace store; warns on stderr about loads that were killed before they committed."""
     from cib.store import ParquetStore, default_workspace
 
-    return ParquetStore(workspace or default_workspace())
+    store = ParquetStore(workspace or default_workspace(), wait=wait,
+                         on_wait=lambda message: _echo_err(terminal_safe(message)))
+    if report_interrupted:
+        for note in store.interrupted():
+            _echo_err(terminal_safe(f"warning: {note}; the workspace still holds what was committed before it. "
+                                    "Run that load again to load those files (its partial data is discarded then)."))
+    return store
+
+
+def _warn_if_stale(store: Any) -> None:
+    scored_on, now = store.score_params().get("workspace_generation"), store.generation()
+    if scored_on and scored_on != now:
+        _echo_err(f"warning: the scores were computed on workspace generation {scored_on}, but {now} has been "
+                  "loaded since; run `cib score` again to include the new data")
 
 
 def _echo_err(message: str, silent: bool = False) -> None:
@@ -96,10 +110,11 @@ EXIT_PARTIAL = 3
               help="Worker processes across files (default: one per CPU).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--silent", is_flag=True, help="No progress on stderr.")
+@click.option("--no-wait", is_flag=True, help="Fail at once if another load holds the workspace (default: wait).")
 @_errors_to_click
 def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None, on_error: str, batch_size: int,
          tz: str | None, platform: str | None, skip_unknown: bool, jobs: int | None, as_json: bool,
-         silent: bool) -> None:
+         silent: bool, no_wait: bool = False) -> None:
     """Load exports (files or directories; formats are sniffed from content) into the workspace.
 
     \b
@@ -134,9 +149,11 @@ def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None,
         _print_files(todo, [], as_json)
         for failure in failures:
             click.echo(f"error: {terminal_safe(failure)}", err=True)
-        raise click.ClickException(f"no exports found in {', '.join(str(p) for p in paths)}"
+        raise click.ClickException(f"no exports found in {terminal_safe(', '.join(str(p) for p in paths))}"
                                    + (f" ({len(todo.skipped)} data file(s) not recognised)" if todo.skipped else ""))
-    store = _store(workspace)
+    store = _store(workspace, wait=not no_wait, report_interrupted=False)
+    for note in store.begin_load([str(path) for path, _, _ in todo.jobs]):  # takes the writer lock
+        _echo_err(terminal_safe(f"note: {note}"))
     with record_progress(silent, len(todo.jobs)) as done:
         reports = run_jobs(todo.jobs, store, on_error=on_error, batch_size=batch_size, workers=jobs, done=done)
     failures += [r.error for r in reports if r.error]
@@ -177,6 +194,8 @@ def _print_files(todo: Any, reports: list[Any], as_json: bool) -> None:
 
 
 def _print_load_summary(reports: list[Any], counts: dict[str, int], todo: Any, as_json: bool) -> None:
+    from cib.textsafe import json_display_safe
+
     per_platform: dict[str, Counter[str]] = {}
     reasons: Counter[str] = Counter()
     for r in reports:
@@ -194,10 +213,10 @@ def _print_load_summary(reports: list[Any], counts: dict[str, int], todo: Any, a
                "ignored_files": [{"path": str(p), "reason": r} for p, r in todo.ignored],
                "quarantine_reasons": dict(sorted(reasons.items()))}
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json_display_safe(json.dumps(summary, indent=2, ensure_ascii=False)))
         return
     for platform, c in sorted(per_platform.items()):
-        click.echo(f"{platform:9} read {c['read']:>9,}  posts {c['posts']:>9,}  accounts {c['accounts']:>7,}  "
+        click.echo(f"{terminal_safe(platform):9} read {c['read']:>9,}  posts {c['posts']:>9,}  accounts {c['accounts']:>7,}  "
                    f"media {c['media']:>8,}  quarantined {c['quarantined']:>7,}")
     click.echo(f"records read {read:,} = loaded {loaded:,} + quarantined {quarantined:,}"
                f" ({'reconciled' if summary['reconciled'] else 'DOES NOT RECONCILE'})")
@@ -283,12 +302,15 @@ def _print_clusters(clusters: Any, top: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from cib.textsafe import rich_text
+
     table = Table(title=f"{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged")
     for col in ("rank", "cluster", "score", "flag", "size", "platforms", "signals"):
         table.add_column(col)
-    for row in clusters.head(top).iter_rows(named=True):
-        table.add_row(str(row["rank"]), row["cluster_id"], f"{row['score']:.2f}", "●" if row["flagged"] else "",
-                      str(row["size"]), ",".join(row["platforms"]), ",".join(row["signals"]))
+    for row in clusters.head(top).iter_rows(named=True):  # every cell literal: no markup, controls escaped
+        table.add_row(*map(rich_text, (row["rank"], row["cluster_id"], f"{row['score']:.2f}",
+                                       "●" if row["flagged"] else "", row["size"], ",".join(row["platforms"]),
+                                       ",".join(row["signals"]))))
     Console(soft_wrap=True).print(table)
 
 
@@ -308,6 +330,7 @@ def report(workspace: Path | None, output: Path, flagged_only: bool, max_edges: 
     from reports import write_report
 
     store = _store(workspace)
+    _warn_if_stale(store)
     files = write_report(output, clusters=store.scores("clusters"), members=store.scores("members"),
                          edges=store.scores("edges"), accounts=store.accounts().collect(),
                          posts=store.posts().select("uid", "account_uid", "created_at", "text", "post_url",
@@ -344,6 +367,7 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
 
     store = _store(workspace)
     clusters = store.scores("clusters")
+    _warn_if_stale(store)
     rows = takedown_rows(clusters, store.scores("members"), store.accounts().collect(), store.scores("evidence"),
                          store.posts().select("uid", "account_uid", "created_at", "post_url").collect())
     params = store.score_params()
@@ -351,7 +375,8 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
                 "inputs": {k: {"path": v["path"], "sha256": v["sha256"],
                                **({"assumptions": v["assumptions"]} if v.get("assumptions") else {})}
                            for k, v in params.pop("inputs", {}).items()},
-                "parameters": params, "seed": params.get("cluster", {}).get("seed")}
+                "parameters": params, "seed": params.get("cluster", {}).get("seed"),
+                "workspace_generation": params.get("workspace_generation")}
     files = write_takedown(rows, output, fmt, manifest=manifest, clusters=clusters, stix=stix)
     click.echo(f"{rows.height} accounts in {rows['cluster_id'].n_unique()} flagged clusters")
     for path in files:

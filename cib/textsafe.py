@@ -13,11 +13,13 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["terminal_safe", "rich_text", "neutralise_cell", "safe_http_url", "FORMULA_PREFIXES"]
+__all__ = ["terminal_safe", "rich_text", "neutralise_cell", "safe_http_url", "json_display_safe", "FORMULA_PREFIXES"]
 
 # C0 controls except none (tab and newline would break a table cell too), DEL, C1 controls, and the Unicode
 # bidirectional formatting characters (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI, LRM, RLM, ALM).
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal or editor would act on (it escapes C0 itself).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV-injection list
 
 
@@ -87,3 +89,17 @@ def safe_http_url(url: Any) -> str | None:
     safe = "/%:@!$&'()*+,;=-._~"
     return urlunsplit((parts.scheme.lower(), parts.netloc, quote(parts.path, safe=safe),
                        quote(parts.query, safe=safe + "?"), quote(parts.fragment, safe=safe + "?")))
+
+
+def json_display_safe(text: str) -> str:
+    r"""Escape DEL, C1 and bidi characters in `text` (output of ``json.dumps``) as ``\uXXXX``: the JSON parses to
+    exactly the same data, but a viewer shows the characters instead of obeying them.
+
+    >>> import json
+    >>> out = json_display_safe(json.dumps({"handle": "abc\u202eexe"}, ensure_ascii=False))
+    >>> out
+    '{"handle": "abc\\u202eexe"}'
+    >>> json.loads(out)["handle"] == "abc\u202eexe"
+    True
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

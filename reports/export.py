@@ -1,32 +1,43 @@
-"""Takedown exports: CSV/JSON in `EXPORT` column order, per-platform files, a manifest, optional STIX 2.1.
+r"""Takedown exports: CSV/JSON in `EXPORT` column order, per-platform files, a manifest, optional STIX 2.1.
 
-CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage return) are
-prefixed with a single quote; JSON keeps values as they are (JSON is never evaluated).
+Every handle, id and URL here came from an export an attacker may have written:
+
+- evidence URLs are kept only when they are absolute http(s) URLs, percent-encoded (no raw ``<``, ``"``, spaces or
+  newlines; ``javascript:`` and friends are dropped); profile URLs likewise (``tg://`` links are kept, encoded);
+- CSV cells show control and bidi characters (U+202E…) as visible ``\u202e`` escapes, and cells a spreadsheet
+  would run as a formula (starting with = + - @, tab or carriage return) get a leading single quote;
+- JSON and STIX keep every value exactly (a parser gets the original text back) but write control and bidi
+  characters as ``\uXXXX`` escapes, so no viewer displays them reversed;
+- the STIX bundle is built from ``stix2`` objects and checked by ``stix2.parse(..., allow_custom=False)``;
+- every file is written under a unique temporary name and renamed into place.
 
 List cells (``signals``, ``evidence_post_ids``, ``evidence_urls``) are joined with one separator,
 `LIST_SEPARATOR` (a single space): no item can contain one, because ids and signal names have none and
-evidence URLs are percent-encoded (:func:`cib.textsafe.safe_http_url`). Telegram rows carry the channel's
-public username and ``https://t.me/<username>`` when the export has it; otherwise ``identity_note`` says that
-only the numeric id is known and that the ``t.me/c/…`` link opens only for members.
+evidence URLs are percent-encoded. Telegram rows carry the channel's public username and
+``https://t.me/<username>`` when the export has it; otherwise ``identity_note`` says that only the numeric id
+is known and that the ``t.me/c/…`` link opens only for members.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 
 from cib.errors import SchemaError
 from cib.schema import EXPORT
-from cib.textsafe import neutralise_cell, safe_http_url
+from cib.store.snapshots import atomic_write_bytes
+from cib.textsafe import json_display_safe, neutralise_cell, safe_http_url, terminal_safe
 
-__all__ = ["LIST_SEPARATOR", "neutralise_cell", "takedown_rows", "write_takedown"]
+__all__ = ["LIST_SEPARATOR", "neutralise_cell", "safe_profile_url", "takedown_rows", "write_takedown"]
 
 LIST_SEPARATOR = " "
 _TG_USERNAME = r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"
@@ -34,6 +45,25 @@ ID_ONLY = {"telegram": "only the numeric id is known: no public username in the 
                        "opens only for members or contacts"}
 
 _NAMESPACE = uuid.UUID("6f1c6f39-2b0b-4a8c-9d1e-0c1b5e0c1b00")
+
+
+def safe_profile_url(url: object) -> str:
+    """A profile link fit to hand over: an encoded http(s) URL, an encoded ``tg://`` link, or ``""``.
+
+    >>> safe_profile_url('https://x.com/a"b<c>')
+    'https://x.com/a%22b%3Cc%3E'
+    >>> safe_profile_url("tg://resolve?domain=a b"), safe_profile_url("javascript:alert(1)")
+    ('tg://resolve?domain=a%20b', '')
+    """
+    if isinstance(url, str) and url.lower().startswith("tg://"):
+        return "tg://" + quote(url[5:], safe="/?=&%:@-._~")
+    return safe_http_url(url) or ""
+
+
+def _evidence_urls(urls: list[str | None] | None) -> str:
+    """Space-separated http(s) evidence URLs, percent-encoded; anything else is dropped."""
+    safe = (safe_http_url(u) for u in urls or [])
+    return LIST_SEPARATOR.join(u for u in safe if u)
 
 
 def _require(frame: pl.DataFrame, name: str, columns: list[str]) -> None:
@@ -60,9 +90,8 @@ def takedown_rows(clusters: pl.DataFrame, members: pl.DataFrame, accounts: pl.Da
             .unique(["account_uid", "post"], keep="first", maintain_order=True)
             .group_by("account_uid", maintain_order=True).head(evidence_per_account)
             .join(posts.select(pl.col("uid").alias("post"), "post_url"), on="post", how="left")
-            .with_columns(post_url=pl.col("post_url").map_elements(safe_http_url, return_dtype=pl.String))
             .group_by("account_uid").agg(evidence_post_ids=pl.col("post").str.join(LIST_SEPARATOR),
-                                         evidence_urls=pl.col("post_url").drop_nulls().str.join(LIST_SEPARATOR)))
+                                         evidence_urls=pl.col("post_url").drop_nulls()))
     seen = (posts.join(flagged.select("account_uid"), on="account_uid", how="semi")
             .group_by("account_uid").agg(first=pl.col("created_at").min(), last=pl.col("created_at").max()))
     iso = "%Y-%m-%dT%H:%M:%SZ"
@@ -72,12 +101,14 @@ def takedown_rows(clusters: pl.DataFrame, members: pl.DataFrame, accounts: pl.Da
             .sort("rank", "platform", "account_id")
             .with_columns(_telegram_identity())
             .select(platform="platform", account_id="account_id", handle="handle", profile_url="profile_url",
-                    cluster_id="cluster_id", cluster_score="score",
-                    signals=pl.col("signals").list.join(LIST_SEPARATOR),
+                    cluster_id="cluster_id", cluster_score="score", signals=pl.col("signals").list.join(LIST_SEPARATOR),
                     evidence_post_ids=pl.col("evidence_post_ids").fill_null(""),
-                    evidence_urls=pl.col("evidence_urls").fill_null(""),
+                    evidence_urls="evidence_urls",
                     first_seen=pl.col("first").dt.strftime(iso), last_seen=pl.col("last").dt.strftime(iso),
                     identity_note="identity_note"))
+    rows = rows.with_columns(
+        profile_url=pl.Series([safe_profile_url(u) for u in rows["profile_url"].to_list()], dtype=pl.String),
+        evidence_urls=pl.Series([_evidence_urls(u) for u in rows["evidence_urls"].to_list()], dtype=pl.String))
     return rows.select([pl.col(c).cast(t) for c, t in EXPORT.items()])
 
 
@@ -101,7 +132,7 @@ def write_takedown(rows: pl.DataFrame, out: Path, fmt: str, *, manifest: Mapping
     if fmt == "csv":
         _write_csv(rows, out)
     else:
-        out.write_text(json.dumps(rows.to_dicts(), indent=2, ensure_ascii=False), "utf-8")
+        _write_text(out, json_display_safe(json.dumps(rows.to_dicts(), indent=2, ensure_ascii=False)))
     for platform in sorted(set(rows["platform"].to_list())):
         path = out.with_name(f"{out.stem}-{platform}.csv")
         subset = rows.filter(pl.col("platform") == platform).select(
@@ -110,21 +141,38 @@ def write_takedown(rows: pl.DataFrame, out: Path, fmt: str, *, manifest: Mapping
         written.append(path)
     if stix:
         path = out.with_name(f"{out.stem}.stix.json")
-        path.write_text(_stix_bundle(rows, clusters), "utf-8")
+        _write_text(path, _stix_bundle(rows, clusters))
         written.append(path)
     files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in written}
     man_path = out.with_name(f"{out.stem}.manifest.json")
-    man_path.write_text(json.dumps({**manifest, "outputs": files, "accounts": rows.height,
-                                    "clusters": rows["cluster_id"].n_unique()}, indent=2, sort_keys=True), "utf-8")
+    _write_text(man_path, json_display_safe(json.dumps(
+        {**manifest, "outputs": files, "accounts": rows.height, "clusters": rows["cluster_id"].n_unique()},
+        indent=2, sort_keys=True, ensure_ascii=False)))
     return [*written, man_path]
 
 
+def _write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _csv_cell(value: Any) -> str:
+    r"""Controls and bidi overrides made visible, then formulas neutralised (numbers stay numbers).
+
+    >>> _csv_cell("\u202eexe.cod"), _csv_cell("\t=1+1"), _csv_cell("=1+1"), _csv_cell(-2.5)
+    ('\\u202eexe.cod', '\\x09=1+1', "'=1+1", '-2.5')
+    """
+    if isinstance(value, str):
+        value = terminal_safe(value)
+    return neutralise_cell(value)
+
+
 def _write_csv(frame: pl.DataFrame, path: Path) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(frame.columns)
-        for row in frame.iter_rows():
-            writer.writerow([neutralise_cell(v) for v in row])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(frame.columns)
+    for row in frame.iter_rows():
+        writer.writerow([_csv_cell(v) for v in row])
+    _write_text(path, buffer.getvalue())
 
 
 def _stix_bundle(rows: pl.DataFrame, clusters: pl.DataFrame | None) -> str:
@@ -139,8 +187,11 @@ def _stix_bundle(rows: pl.DataFrame, clusters: pl.DataFrame | None) -> str:
             name=row["handle"] or row["account_id"], identity_class="individual",
             created="2000-01-01T00:00:00Z", modified="2000-01-01T00:00:00Z",
             description=f"{row['platform']} account {row['account_id']} in cluster {row['cluster_id']}",
-            external_references=[{"source_name": row["platform"], "url": row["profile_url"],
-                                  "external_id": row["account_id"]}] if row["profile_url"] else None,
+            external_references=[
+                {"source_name": row["platform"], "external_id": row["account_id"],
+                 **({"url": row["profile_url"]} if row["profile_url"] else {})},
+                *({"source_name": "cib-evidence", "url": url} for url in row["evidence_urls"].split(LIST_SEPARATOR) if url),
+            ],
         )
         objects.append(ident)
         by_cluster.setdefault(row["cluster_id"], []).append(ident.id)
@@ -150,4 +201,7 @@ def _stix_bundle(rows: pl.DataFrame, clusters: pl.DataFrame | None) -> str:
             object_refs=refs, description=explanations.get(cid, ""),
             created="2000-01-01T00:00:00Z", modified="2000-01-01T00:00:00Z"))
     bundle = stix2.Bundle(objects=objects, id=f"bundle--{uuid.uuid5(_NAMESPACE, 'takedown')}", allow_custom=False)
-    return str(bundle.serialize(pretty=True))
+    text = json_display_safe(str(bundle.serialize(pretty=True)))
+    if objects:  # the library's own validation of every object and property (an empty bundle has none)
+        stix2.parse(text, allow_custom=False)
+    return text

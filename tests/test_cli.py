@@ -179,8 +179,8 @@ def test_batch_size_flushes_inside_a_file(tmp_path: Path) -> None:
     assert whole.exit_code == batched.exit_code == 0
     n = json.loads(batched.output)["files"][0]["posts"]
     assert n == json.loads(whole.output)["files"][0]["posts"] >= 2
-    assert len(list((tmp_path / "whole" / "parts" / "posts").glob("*.parquet"))) == 1
-    assert len(list((tmp_path / "batched" / "parts" / "posts").glob("*.parquet"))) == n
+    assert len(list((tmp_path / "whole" / "files").glob("*/posts-*.parquet"))) == 1
+    assert len(list((tmp_path / "batched" / "files").glob("*/posts-*.parquet"))) == n
     a = pl.read_parquet(tmp_path / "whole" / "posts.parquet")
     b = pl.read_parquet(tmp_path / "batched" / "posts.parquet")
     assert a.equals(b) and a.height == n
