@@ -15,7 +15,7 @@ import polars as pl
 
 from cib.graph import cluster_structure, to_igraph
 from cib.schema import CLUSTERS, MEMBERS
-from cib.signals.null import benjamini_hochberg, log10_poisson_sf
+from cib.signals.null import benjamini_hochberg
 
 __all__ = ["ClusterParams", "cluster_scores", "communities", "looks_generated"]
 
@@ -72,12 +72,12 @@ def looks_generated(handle: str | None) -> bool:
 
 def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.DataFrame, posts: pl.DataFrame,
                    accounts: pl.DataFrame, params: ClusterParams, shareable: pl.DataFrame | None = None, *,
-                   chance: list[tuple[int, float]] | None = None, fdr: float = 0.01) -> tuple[pl.DataFrame,
+                   chance: list[tuple[int, float, float]] | None = None, fdr: float = 0.01) -> tuple[pl.DataFrame,
                                                                                                pl.DataFrame]:
     """CLUSTERS and MEMBERS frames for `groups` (clusters below ``min_size`` are dropped).
 
-    `chance` gives, per group, (observed co-posting events between members, events expected by chance);
-    clusters are tested with a Poisson upper tail and Benjamini–Hochberg over all clusters. A significant
+    `chance` gives, per group, (observed co-posting events between members, events expected by chance,
+    log10 p-value; see `cib.signals.null`); Benjamini–Hochberg runs over all clusters. A significant
     cluster is ``inauthentic`` (flagged) unless most members are established accounts publishing the same
     copy — syndication, the ``authentic`` class, never flagged. `shareable` (``account_uid, n_shareable``)
     counts each member's posts that touch an object anyone else touched too, for the lockstep share.
@@ -93,7 +93,7 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
     kept = [(i, g) for i, g in enumerate(groups) if len(g) >= params.min_size]
     observed = np.array([chance[i][0] if chance else 0 for i, _ in kept], dtype=np.float64)
     expected = np.array([chance[i][1] if chance else 0.0 for i, _ in kept], dtype=np.float64)
-    log_p = log10_poisson_sf(observed, expected) if chance else np.zeros(len(kept))
+    log_p = np.array([chance[i][2] if chance else 0.0 for i, _ in kept], dtype=np.float64)
     log_q = benjamini_hochberg(log_p)
     for (_, group), obs, exp, lp, lq in zip(kept, observed, expected, log_p, log_q, strict=True):
         cid = "c-" + hashlib.sha1("\n".join(group).encode()).hexdigest()[:12]  # noqa: S324 - an id

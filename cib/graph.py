@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import polars as pl
 
-__all__ = ["cluster_structure", "to_igraph", "to_networkx"]
+__all__ = ["cluster_structure", "to_igraph", "to_networkx", "write_graph"]
 
 
 def to_networkx(edges: pl.DataFrame) -> nx.Graph:
@@ -83,3 +84,34 @@ def cluster_structure(group: list[str], edges: pl.DataFrame, evidence: pl.DataFr
             else "peer"
         roles[u] = {"core_number": int(cores.get(u, 0)), "lead_share": round(share, 4), "role": role}
     return {"k_core": int(max(cores.values(), default=0)), "conductance": round(conductance, 4)}, roles
+
+
+def write_graph(path: Path, fmt: str, *, edges: pl.DataFrame, clusters: pl.DataFrame, members: pl.DataFrame,
+                accounts: pl.DataFrame) -> tuple[int, int]:
+    """Write the account graph as GraphML or GEXF with node and edge attributes; (nodes, edges) written.
+
+    Nodes: ``platform, handle, cluster_id, cluster_class, cluster_score, role, core_number`` (empty when
+    the account is in no cluster). Edges: ``weight, n_shared, signals`` (``;``-joined), ``expected, log10_p,
+    median_gap_s``. Text attributes are written as data by networkx's XML writers (escaped, never markup).
+    """
+    graph = to_networkx(edges)
+    info = members.join(clusters.select("cluster_id", "cluster_class", "score"), on="cluster_id", how="left")
+    by_member = {r["account_uid"]: r for r in info.iter_rows(named=True)}
+    acc = {r["uid"]: r for r in accounts.select("uid", "platform", "handle").iter_rows(named=True)}
+    for node in graph.nodes:
+        m, a = by_member.get(node, {}), acc.get(node, {})
+        graph.nodes[node].update(
+            platform=a.get("platform") or node.split(":", 1)[0], handle=a.get("handle") or "",
+            cluster_id=m.get("cluster_id") or "", cluster_class=m.get("cluster_class") or "",
+            cluster_score=float(m.get("score") or 0.0), role=m.get("role") or "",
+            core_number=int(m.get("core_number") or 0))
+    for row in edges.iter_rows(named=True):
+        graph.edges[row["src"], row["dst"]].update(
+            signals=";".join(row["signals"]), expected=float(row.get("expected") or 0.0),
+            log10_p=float(row.get("log10_p") or 0.0), median_gap_s=float(row["median_gap_s"] or 0.0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "gexf":
+        nx.write_gexf(graph, path)
+    else:
+        nx.write_graphml(graph, path)
+    return graph.number_of_nodes(), graph.number_of_edges()

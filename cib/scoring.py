@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-import math
 
 import numpy as np
 import polars as pl
@@ -16,7 +15,7 @@ import polars as pl
 from cib.clustering import ClusterParams, cluster_scores, communities
 from cib.schema import EDGES, EVIDENCE
 from cib.signals import actions, coded_edges, coded_pairs, decode_evidence, encode
-from cib.signals.null import Null, benjamini_hochberg, fit_null, log10_poisson_sf
+from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
 
 __all__ = ["ScoreParams", "ScoreResult", "score"]
 
@@ -119,26 +118,38 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
 
 
 def pair_significance(pairs: pl.DataFrame, null: Null) -> pl.DataFrame:
-    """Every candidate pair (codes): ``src, dst, observed, expected, log10_p, log10_q``.
+    """Every candidate pair (codes): ``src, dst, observed, expected, log10_p, log10_q`` and the observed
+    counts per popularity tier ``o0 … o4``.
 
-    ``observed`` counts distinct co-posting events (posts of the less active side); ``expected`` is the null
-    model's λ, which counts objects (one post can touch several), so the test errs towards "chance".
+    ``observed`` counts distinct co-posting events (posts of the less active side) in the popularity tier
+    that gives the smallest p-value, ``expected`` the null model's λ there (λ counts objects, and one post can
+    touch several, so the test errs towards "chance"); ``log10_p`` is Bonferroni-corrected for the tiers.
     """
-    observed = (pairs.group_by("src", "dst")
-                .agg(observed=pl.min_horizontal(pl.col("post_a").n_unique(), pl.col("post_b").n_unique()))
-                .sort("src", "dst"))
+    tiers = [f"o{i}" for i in range(len(TIERS))]
+    binned = pairs.join(null.objects.select("obj", "n"), on="obj", how="left").with_columns(
+        b=pl.col("n").cast(pl.Float64).log(2).floor().cast(pl.Int64))
+    observed = (binned.group_by("src", "dst").agg(
+        [pl.min_horizontal(pl.col("post_a").filter(pl.col("b") < t).n_unique(),
+                           pl.col("post_b").filter(pl.col("b") < t).n_unique()).alias(name)
+         for name, t in zip(tiers, TIERS, strict=True)])
+        .sort("src", "dst"))
+    counts = observed.select(tiers).to_numpy().astype(np.float64).reshape(-1, len(TIERS))
     lam = null.expected(observed["src"].to_numpy().astype(np.int64), observed["dst"].to_numpy().astype(np.int64))
-    log_p = log10_poisson_sf(observed["observed"].to_numpy(), lam)
-    return observed.with_columns(expected=pl.Series(lam), log10_p=pl.Series(log_p),
-                                 log10_q=pl.Series(benjamini_hochberg(log_p)))
+    obs, exp, log_p = tiered(counts, lam)
+    return observed.with_columns(
+        observed=pl.Series(obs.astype(np.int64)), expected=pl.Series(exp), log10_p=pl.Series(log_p),
+        log10_q=pl.Series(benjamini_hochberg(log_p)))
 
 
-def _cluster_chance(group: list[str], codes: dict[str, int], tested: pl.DataFrame, null: Null) -> tuple[int, float]:
-    """(observed co-posting events between members, events expected by chance) for one group."""
+def _cluster_chance(group: list[str], codes: dict[str, int], tested: pl.DataFrame,
+                    null: Null) -> tuple[int, float, float]:
+    """(observed co-posting events between members, events expected by chance, log10 p) in the best tier."""
     member_codes = np.array(sorted(codes[u] for u in group), dtype=np.int64)
     wanted = pl.Series(member_codes, dtype=pl.UInt32)
     inside = tested.filter(pl.col("src").is_in(wanted) & pl.col("dst").is_in(wanted))
-    return int(inside["observed"].sum()), null.expected_within(member_codes)
+    counts = inside.select([f"o{i}" for i in range(len(TIERS))]).sum().to_numpy().astype(np.float64)
+    obs, exp, log_p = tiered(counts.reshape(1, -1), null.expected_within(member_codes)[None, :])
+    return int(obs[0]), float(exp[0]), float(log_p[0])
 
 
 def _rss_mb() -> float:

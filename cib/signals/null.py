@@ -12,8 +12,11 @@ a meme re-uploaded for days a small ``q_o``. The expected number of co-actions o
 
 computed in closed form over (signal × log₂-popularity) strata — one dot product of two short account
 vectors per candidate pair, so the null costs O(candidate pairs), never O(accounts²). The observed count is
-compared with a Poisson(λ) upper tail; Benjamini–Hochberg controls the false discovery rate over all
-candidate pairs (and, in `cib.clustering`, over clusters).
+compared with a Poisson(λ) upper tail, in cumulative popularity tiers (objects touched by < 4, < 16, < 64,
+< 256 accounts, all) so that a few co-actions on rare objects are not drowned by the many a pair could have
+by chance on popular ones; the smallest tier p-value is Bonferroni-corrected for the five tiers.
+Benjamini–Hochberg controls the false discovery rate over all candidate pairs (and, in `cib.clustering`,
+over clusters).
 
 Heavy news sharers meet on breaking news because each of them shares almost all of it (π close to 1):
 chance explains them. A farm meets again and again on objects nobody else touches (π tiny): chance
@@ -29,9 +32,10 @@ import numpy as np
 import polars as pl
 from scipy.special import gammainc, gammaln
 
-__all__ = ["Null", "benjamini_hochberg", "fit_null", "log10_poisson_sf"]
+__all__ = ["TIERS", "Null", "benjamini_hochberg", "fit_null", "log10_poisson_sf", "tiered"]
 
 _BINS = 24  # log2 popularity bins per signal (objects touched by 1 … 2**24 accounts)
+TIERS = (2, 4, 6, 8, _BINS)  # cumulative popularity tiers: objects touched by fewer than 2**t accounts
 
 
 @dataclass
@@ -39,24 +43,27 @@ class Null:
     """A fitted null model: per-account strata vectors and per-object chance terms."""
 
     vectors: np.ndarray  # account code -> G vector (float64, accounts × strata)
+    bins: np.ndarray  # stratum column -> its log2 popularity bin
     objects: pl.DataFrame  # obj, sig, n, q
     degrees: pl.DataFrame  # acc, sig, d
     totals: dict[int, float]  # sig -> M_s
 
     def expected(self, src: np.ndarray, dst: np.ndarray, chunk: int = 500_000) -> np.ndarray:
-        """λ for each (src, dst) pair of account codes."""
-        out = np.empty(len(src), dtype=np.float64)
+        """λ for each (src, dst) pair of account codes, per tier: an array ``pairs × len(TIERS)``."""
+        out = np.empty((len(src), len(TIERS)), dtype=np.float64)
+        masks = [self.bins < t for t in TIERS]
         for lo in range(0, len(src), chunk):
-            a = self.vectors[src[lo:lo + chunk]]
-            b = self.vectors[dst[lo:lo + chunk]]
-            out[lo:lo + chunk] = np.einsum("ij,ij->i", a, b)
+            prod = self.vectors[src[lo:lo + chunk]] * self.vectors[dst[lo:lo + chunk]]
+            for i, mask in enumerate(masks):
+                out[lo:lo + chunk, i] = prod[:, mask].sum(axis=1)
         return out
 
-    def expected_within(self, members: np.ndarray) -> float:
-        """λ summed over every unordered pair of `members` (account codes): a cluster's chance co-actions."""
+    def expected_within(self, members: np.ndarray) -> np.ndarray:
+        """λ per tier summed over every unordered pair of `members` (account codes): a cluster's chance."""
         g = self.vectors[members]
         total = g.sum(axis=0)
-        return float(max(0.0, (total @ total - np.einsum("ij,ij->", g, g)) / 2))
+        per_column = np.maximum(0.0, (total * total - (g * g).sum(axis=0)) / 2)
+        return np.array([per_column[self.bins < t].sum() for t in TIERS])
 
     def per_object(self, rows: pl.DataFrame) -> pl.Series:
         """``π_a(o) · π_b(o) · q_o`` for rows with coded ``src, dst, obj``: the chance of that one co-action."""
@@ -90,7 +97,7 @@ def fit_null(actions: pl.DataFrame, n_accounts: int, *, window_s: int, hot_limit
     >>> null = fit_null(acts, 3, window_s=60)
     >>> null.objects.sort("obj")["q"].round(3).to_list()   # object 1: one of its three pairs is within 60 s
     [1.0, 0.333]
-    >>> round(float(null.expected(np.array([0]), np.array([1]))[0]), 3)
+    >>> round(float(null.expected(np.array([0]), np.array([1]))[0, -1]), 3)   # all tiers
     1.12
     """
     acts = actions.select("acc", "obj", "ts", "sig").sort("obj", "ts")
@@ -121,12 +128,14 @@ def fit_null(actions: pl.DataFrame, n_accounts: int, *, window_s: int, hot_limit
                                  R=(pl.col("n").cast(pl.Float64) ** 2 * pl.col("q")).sum())
               .filter(pl.col("Q") > 0).sort("k"))
     vectors = np.zeros((max(n_accounts, 1), max(strata.height, 1)), dtype=np.float64)
-    for col, (_, sig, q_sum, r_sum) in enumerate(strata.iter_rows()):
+    bins = np.full(max(strata.height, 1), _BINS, dtype=np.int64)
+    for col, (k, sig, q_sum, r_sum) in enumerate(strata.iter_rows()):
+        bins[col] = k % _BINS
         n_rep = math.sqrt(r_sum / q_sum)
         sub = degrees.filter(pl.col("sig") == sig)
         accs = sub["acc"].to_numpy().astype(np.int64)
         vectors[accs, col] = np.minimum(1.0, sub["d"].to_numpy() * n_rep / totals[int(sig)]) * math.sqrt(q_sum)
-    return Null(vectors=vectors, objects=objects.select("obj", "sig", "n", "q"), degrees=degrees, totals=totals)
+    return Null(vectors=vectors, bins=bins, objects=objects.select("obj", "sig", "n", "q"), degrees=degrees, totals=totals)
 
 
 def log10_poisson_sf(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -149,6 +158,22 @@ def log10_poisson_sf(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     lead = (kk * np.log(ll) - ll - gammaln(kk + 1) - np.log1p(-np.minimum(ll / (kk + 1), 0.999))) / math.log(10)
     out[pos] = np.where(np.isnan(logp) | (logp < -250), lead, logp)
     return np.minimum(out, 0.0)
+
+
+def tiered(observed: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, the tier with the smallest Poisson p-value: (observed, expected, log10 p × number of tiers).
+
+    Examples
+    --------
+    >>> o, e, p = tiered(np.array([[5, 5, 6, 6, 7]]), np.array([[0.01, 0.01, 0.5, 2.0, 9.0]]))
+    >>> int(o[0]), float(e[0]), round(float(p[0]), 2)
+    (5, 0.01, -11.38)
+    """
+    logs = log10_poisson_sf(observed.ravel(), expected.ravel()).reshape(observed.shape)
+    best = np.argmin(logs, axis=1)
+    rows = np.arange(len(best))
+    corrected = np.minimum(0.0, logs[rows, best] + math.log10(observed.shape[1]))
+    return observed[rows, best], expected[rows, best], corrected
 
 
 def benjamini_hochberg(log10_p: np.ndarray) -> np.ndarray:
