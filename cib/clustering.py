@@ -23,13 +23,15 @@ __all__ = ["ClusterParams", "cluster_scores", "communities", "looks_generated"]
 class ClusterParams:
     """Clustering and flagging settings.
 
-    ``flag_threshold`` applies to the cluster score, ``min(1, -log10(q) / 20)`` where q is the cluster's
-    Benjamini–Hochberg adjusted p-value: 0.1 is q = 0.01, 1.0 is q ≤ 1e-20. ``account_priors`` lets
+    ``flag_threshold`` applies to the cluster score, ``min(1, -log10(q) / 100)`` where q is the cluster's
+    Benjamini–Hochberg adjusted p-value: 0.1 is q = 1e-10, 1.0 is q ≤ 1e-100. ``min_core``: a flagged
+    cluster's significant-edge subgraph must have a k-core of at least this k (or size - 1 if smaller). ``account_priors`` lets
     account-level cues (verified, large or long-established accounts) mark a significant cluster as
     authentic coordination (syndication) instead of flagging it; with it off only behaviour counts.
     """
 
     min_size: int = 3
+    min_core: int = 3
     flag_threshold: float = 0.1
     resolution: float = 1.0
     seed: int = 42
@@ -102,8 +104,11 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
         comp, facts = _components(group, inside, ev, denominators, acc, params, posts)
         structure, roles = cluster_structure(group, edges.filter(pl.col("src").is_in(group)
                                                                  | pl.col("dst").is_in(group)), ev, total_volume)
-        score = min(1.0, max(0.0, -float(lq)) / 20.0)
-        significant = bool(lq <= math.log10(fdr)) and score >= params.flag_threshold
+        score = min(1.0, max(0.0, -float(lq)) / 100.0)
+        # Clusters are built from the pairs that looked best, so a cluster's own p-value is optimistic; a real
+        # group is also dense: every member co-acts beyond chance with several others (k-core).
+        dense = structure["k_core"] >= min(params.min_core, len(group) - 1)
+        significant = bool(lq <= math.log10(fdr)) and score >= params.flag_threshold and dense
         authentic = significant and params.account_priors and facts["syndication"]
         cls = "authentic" if authentic else "inauthentic" if significant else "below-threshold"
         signals = sorted({s for lst in inside["signals"].to_list() for s in lst})
