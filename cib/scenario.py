@@ -228,7 +228,7 @@ def _members(g: _Gen, platform: str, campaign: str, *, young: bool = False, gene
     """Campaign accounts: created in a burst (`young`) or aged like anyone else."""
     birth = START - timedelta(days=g.r.uniform(20, 90))
     return [g.account(platform, generated=generated,
-                      created=birth + timedelta(hours=g.r.uniform(0, 96)) if young else None,
+                      created=birth + timedelta(hours=g.r.uniform(0, 20)) if young else None,
                       followers=g.r.randrange(*followers)) for _ in range(g.k["sizes"][campaign])]
 
 
@@ -296,7 +296,8 @@ def _forward_hub(g: _Gen, organic_channels: list[str]) -> list[str]:
 
 
 def _sound_farm(g: _Gen) -> list[str]:
-    farm = _members(g, "tiktok", "sound_farm", young=g.r.random() < 0.5, generated=g.r.random() < 0.5,
+    young = g.r.random() < 0.5 or not g.k["bot_created_in_burst"]  # at least one farm is created in a burst
+    farm = _members(g, "tiktok", "sound_farm", young=young, generated=g.r.random() < 0.5,
                     followers=(0, 2000))
     rare = [g.pid() for _ in range(g.k["sound_farm_sounds"])]
     count = dict.fromkeys(farm, 0)
