@@ -171,7 +171,8 @@ def _components(group: list[str], inside: pl.DataFrame, ev: pl.DataFrame, denomi
     generated = sum(looks_generated(h) for h in handles) / n
     now = posts["created_at"].max() if posts.height else None
     established = sum(_established(acc.get(u), params, cast(datetime | None, now)) for u in group) / n
-    reposts = ev.filter(pl.col("signal").is_in(["co_repost", "co_sound"])).height / max(1, ev.height)
+    reposts = (ev.filter(pl.col("signal").is_in(["co_repost", "co_sound"])).height / max(1, ev.height)
+               if "signal" in ev.columns else 0.0)
     comp = {"density": density, "synchrony": synchrony, "breadth": min(1.0, _num(inside["n_shared"].median()) / 6.0),
             "established": established, "generated_handles": generated, "creation_burst": burst}
     gaps = inside["median_gap_s"].drop_nulls()

@@ -72,7 +72,9 @@ def cluster_structure(group: list[str], edges: pl.DataFrame, evidence: pl.DataFr
     conductance = cut / denominator if denominator > 0 else 0.0
     lead = nx.DiGraph()
     lead.add_nodes_from(sorted(members))
-    for src, dst, first in evidence.select("src", "dst", "src_first").drop_nulls().iter_rows():
+    timed = evidence.select("src", "dst", "src_first") if "src_first" in evidence.columns else evidence.select(
+        "src", "dst", src_first=pl.lit(None, pl.Boolean))
+    for src, dst, first in timed.drop_nulls().iter_rows():
         a, b = (src, dst) if first else (dst, src)
         lead.add_edge(a, b, n=lead.get_edge_data(a, b, {"n": 0})["n"] + 1)
     roles = {}

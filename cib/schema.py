@@ -27,6 +27,7 @@ __all__ = [
     "RAW_ERROR",
     "RAW_FILE",
     "RAW_FORMAT",
+    "RAW_NOTE",
     "RAW_RECORD",
     "REJECTS",
     "TS",
@@ -42,6 +43,8 @@ TS = pl.Datetime("us", "UTC")
 
 # Keys every raw record from a loader's ``iter_raw`` carries: record number, read error, format, file.
 RAW_RECORD, RAW_ERROR, RAW_FORMAT, RAW_FILE = "_cib_record", "_cib_error", "_cib_format", "_cib_file"
+# Optional: an assumption the loader had to make for this record (counted per file, warned about, recorded).
+RAW_NOTE = "_cib_note"
 _STR = pl.String()
 _STRS = pl.List(pl.String())
 

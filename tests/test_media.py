@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av  # a runtime dependency (pyproject): never skipped
 import numpy as np
 import polars as pl
-import pytest
 
 from cib.signals import perceptual_groups
 from loaders._common import hash_media_file, media_item
 
 
 def _video(path: Path, size: int, seed: int, bitrate: int) -> None:
-    av = pytest.importorskip("av")
     from PIL import Image
 
     base = np.random.default_rng(seed).integers(0, 256, (8, 8, 3), dtype=np.uint8)
