@@ -289,14 +289,14 @@ def _print_clusters(clusters: Any, top: int) -> None:
     from rich.table import Table
 
     authentic = int((clusters["cluster_class"] == "authentic").sum() or 0) if clusters.height else 0
-    table = Table(title=f"{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged, "
-                        f"{authentic} authentic coordination")
-    for col in ("rank", "cluster", "score", "flag", "class", "size", "observed", "expected", "platforms", "signals"):
+    table = Table(title=f"{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged",
+                  caption=f"{authentic} authentic coordination (syndication): not flagged")
+    for col in ("rank", "cluster", "score", "flag", "size", "platforms", "signals"):
         table.add_column(col)
-    for row in clusters.head(top).iter_rows(named=True):
-        table.add_row(str(row["rank"]), row["cluster_id"], f"{row['score']:.2f}", "●" if row["flagged"] else "",
-                      row["cluster_class"], str(row["size"]), str(row["observed"]), f"{row['expected']:.1f}",
-                      ",".join(row["platforms"]), ",".join(row["signals"]))
+    for row in clusters.head(top).iter_rows(named=True):  # flag: ● flagged, A authentic coordination
+        mark = "●" if row["flagged"] else "A" if row["cluster_class"] == "authentic" else ""
+        table.add_row(str(row["rank"]), row["cluster_id"], f"{row['score']:.2f}", mark,
+                      str(row["size"]), ",".join(row["platforms"]), ",".join(row["signals"]))
     Console(soft_wrap=True).print(table)
 
 

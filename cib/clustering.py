@@ -104,7 +104,7 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
         comp, facts = _components(group, inside, ev, denominators, acc, params, posts)
         structure, roles = cluster_structure(group, edges.filter(pl.col("src").is_in(group)
                                                                  | pl.col("dst").is_in(group)), ev, total_volume)
-        score = min(1.0, max(0.0, -float(lq)) / 100.0)
+        score = round(min(1.0, max(0.0, -float(lq)) / 100.0), 4)  # the stored score is the one compared
         # Clusters are built from the pairs that looked best, so a cluster's own p-value is optimistic; a real
         # group is also dense: every member co-acts beyond chance with several others (k-core).
         dense = structure["k_core"] >= min(params.min_core, len(group) - 1)
