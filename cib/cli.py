@@ -68,6 +68,13 @@ def cli() -> None:
     """
 
 
+def _register_media() -> None:
+    from cib.media_cli import media
+
+    cli.add_command(media)
+
+
+_register_media()
 EXIT_PARTIAL = 3
 
 
@@ -307,7 +314,7 @@ def _print_clusters(clusters: Any, top: int) -> None:
 @click.option("--max-edges", type=click.IntRange(1), default=4000, show_default=True, help="Edges drawn per graph.")
 @_errors_to_click
 def report(workspace: Path | None, output: Path, flagged_only: bool, max_edges: int) -> None:
-    """Write the offline HTML report: index, overview graph and one graph per cluster.
+    """Write the offline HTML report: index, overview graph and one dossier page per cluster.
 
     \b
     Example:
@@ -318,8 +325,10 @@ def report(workspace: Path | None, output: Path, flagged_only: bool, max_edges: 
     store = _store(workspace)
     files = write_report(output, clusters=store.scores("clusters"), members=store.scores("members"),
                          edges=store.scores("edges"), accounts=store.accounts().collect(),
-                         posts=store.posts().select("uid", "account_uid", "created_at", "text", "post_url").collect(),
-                         evidence=store.scores("evidence"), max_edges=max_edges, include_unflagged=not flagged_only)
+                         posts=store.posts().select("uid", "account_uid", "created_at", "text", "post_url",
+                                                    "source_file").collect(),
+                         evidence=store.scores("evidence"), media=store.media().select("post_uid", "kind", "path").collect(),
+                         max_edges=max_edges, include_unflagged=not flagged_only)
     click.echo(f"wrote {len(files)} files to {output} (open {output / 'index.html'})")
 
 
@@ -336,8 +345,11 @@ def export() -> None:
 @click.option("--stix", is_flag=True, help="Also write a STIX 2.1 bundle.")
 @click.option("--include-authentic", is_flag=True,
               help="Also list clusters classed as authentic coordination (syndication); left out by default.")
+@click.option("--media-signals", type=click.Path(path_type=Path), default=None,
+              help="Also write the flagged accounts' media as ThreatExchange/HMA signals (pdq, video_md5, vpdq).")
 @_errors_to_click
-def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool, include_authentic: bool) -> None:
+def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool, include_authentic: bool = False,
+                    media_signals: Path | None = None) -> None:
     """One row per account of a flagged cluster, per-platform files and a manifest.
 
     \b
@@ -366,6 +378,14 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool, 
     click.echo(f"{rows.height} accounts in {rows['cluster_id'].n_unique()} flagged clusters")
     for path in files:
         click.echo(f"wrote {path}")
+    if media_signals is not None:
+        from cib.mediahash.export import write_media_signals
+
+        flagged = clusters.filter(clusters["flagged"]).select("cluster_id")
+        accounts = set(store.scores("members").join(flagged, on="cluster_id")["account_uid"])
+        written, skipped = write_media_signals(store.media().collect(), accounts, media_signals)
+        click.echo(f"wrote {media_signals} ({written} signals"
+                   + (f"; {skipped} videos skipped: file gone or changed since the load)" if skipped else ")"))
 
 
 @export.command("graph")

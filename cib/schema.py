@@ -57,6 +57,8 @@ MEDIA_STRUCT = pl.Struct(
         "sha256": _STR,
         "pdq": _STR,  # 64 hex chars (256 bits)
         "phash": _STR,  # 16 hex chars (64 bits)
+        "vpdq": _STR,  # videos: distinct good sampled-frame PDQs, space-separated (cib.mediahash)
+        "error": _STR,  # why the file was not (fully) hashed, or why its reference was refused
     }
 )
 
@@ -220,6 +222,7 @@ EXPORT = pl.Schema(
         "evidence_urls": _STR,
         "first_seen": _STR,
         "last_seen": _STR,
+        "identity_note": _STR,  # empty when a public handle and link are known; else says only the id is known
     }
 )
 
@@ -232,6 +235,8 @@ class MediaItem(TypedDict):
     sha256: str | None
     pdq: str | None
     phash: str | None
+    vpdq: str | None
+    error: str | None
 
 
 class PostRecord(TypedDict):

@@ -203,65 +203,44 @@ def normalize_text(text: str | None) -> str | None:
 
 # -- media -----------------------------------------------------------------------------------------------------
 
-_IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
-
-
 def media_item(platform: str, kind: str, key: str | None, url: str | None = None,
-               path: Path | None = None) -> MediaItem | None:
-    """A media entry: hashed when the file exists (sha256 + PDQ + pHash for images), else keyed by the
-    platform media key (or URL) so that re-uploads of the same platform object still match."""
-    if path is not None and path.is_file():
-        sha, pdq, phash = hash_media_file(path)
-        return MediaItem(key=f"sha256:{sha}", kind=kind, url=url, path=str(path), sha256=sha, pdq=pdq, phash=phash)
+               path: Path | None = None, *, base: Path | None = None, ref: str | None = None) -> MediaItem | None:
+    """A media entry: hashed when the file exists (sha256, PDQ and pHash for images, vPDQ frames for
+    videos; `cib.mediahash`), else keyed by the platform media key (or URL) so that re-uploads of the same
+    platform object still match.
+
+    An export's own reference `ref` is resolved inside the export folder `base`: one that leaves it is never
+    opened and becomes an entry with the refusal in ``error`` and a key unique to this post (pass the post's
+    id as `key`), so it links nobody.
+    """
+    from cib.mediahash import MediaMissing, MediaRefused, default_hasher
+
+    hashed = None
+    try:
+        if base is not None and ref is not None:
+            hashed = default_hasher().ref_hash(base, ref)
+        elif path is not None:
+            hashed = default_hasher().hash_file(path)
+    except MediaMissing:
+        if ref is not None:  # exports often leave media out ("(File not included...)"): nothing to key on
+            return None
+    except MediaRefused as exc:
+        return MediaItem(key=f"{platform}:{kind}:refused:{key or hashlib.sha256(str(ref).encode()).hexdigest()}",
+                         kind=kind, url=url, path=None, sha256=None, pdq=None, phash=None, vpdq=None,
+                         error=str(exc))
+    if hashed is not None:
+        if kind == "other" and hashed.kind in ("image", "video"):
+            kind = {"image": "photo"}.get(hashed.kind, hashed.kind)
+        return MediaItem(key=f"sha256:{hashed.sha256}", kind=kind, url=url, path=hashed.path, sha256=hashed.sha256,
+                         pdq=hashed.pdq, phash=hashed.image.phash if hashed.image else None, vpdq=hashed.vpdq,
+                         error=hashed.error)
+    none = {"path": None, "sha256": None, "pdq": None, "phash": None, "vpdq": None, "error": None}
     if key:
-        return MediaItem(key=f"{platform}:{kind}:{key}", kind=kind, url=url, path=None, sha256=None, pdq=None,
-                         phash=None)
+        return MediaItem(key=f"{platform}:{kind}:{key}", kind=kind, url=url, **none)  # type: ignore[typeddict-item]
     if url:
         canon = canonical_url(url)
         if canon:
-            return MediaItem(key=f"url:{canon}", kind=kind, url=url, path=None, sha256=None, pdq=None, phash=None)
-    return None
-
-
-def hash_media_file(path: Path) -> tuple[str, str | None, str | None]:
-    """sha256 of the bytes, plus PDQ (256-bit) and pHash (64-bit) hex digests for images; for videos the
-    perceptual hashes are those of the first decodable frame when PyAV is installed."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    image = _load_image(path)
-    if image is None:
-        return digest.hexdigest(), None, None
-    import imagehash
-    import numpy as np
-    import pdqhash
-
-    bits, _quality = pdqhash.compute(np.asarray(image.convert("RGB")))
-    pdq = int("".join("1" if b else "0" for b in bits), 2).to_bytes(32, "big").hex()
-    return digest.hexdigest(), pdq, str(imagehash.phash(image))
-
-
-def _load_image(path: Path) -> Any:
-    from PIL import Image, UnidentifiedImageError
-
-    if path.suffix.lower() in _IMAGE_EXT:
-        try:
-            with Image.open(path) as img:
-                img.load()
-                return img.copy()
-        except (UnidentifiedImageError, OSError):
-            return None
-    try:  # a video: first frame, where PyAV is installed
-        import av  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                return frame.to_image()
-    except Exception:  # noqa: BLE001 - any decoder failure leaves the file hashed by sha256 only
-        return None
+            return MediaItem(key=f"url:{canon}", kind=kind, url=url, **none)  # type: ignore[typeddict-item]
     return None
 
 
@@ -372,14 +351,19 @@ def coortweet_platform(path: Path, options: LoadOptions) -> str | None:
 
 
 def map_coortweet(raw: Mapping[str, Any], platform: str) -> PostRecord:
-    """A CooRTweet row: ``object_id`` is the shared object — a URL, a post id (digits) or a text."""
+    """A CooRTweet row: ``object_id`` is the shared object — a URL, a text, or an opaque id.
+
+    An object without whitespace that is not a URL (a post id, or the hashed id in CooRTweet's own example data)
+    is an opaque shared object: it becomes the repost target, so co-sharing it is co-retweeting it (as in CNT).
+    """
     value = raw["value"]
     account, content = str(req(value, "account_id")), str(req(value, "content_id"))
     for prefix, named in _ID_PREFIXES.items():
         if named == platform and account.startswith(prefix):
             account, content = account.removeprefix(prefix), content.removeprefix(prefix)
     obj = str(req(value, "object_id"))
-    is_url, is_id = obj.startswith(("http://", "https://")), obj.isdigit()
+    is_url = obj.startswith(("http://", "https://"))
+    is_id = not is_url and bool(obj) and not any(ch.isspace() for ch in obj)
     return post_record(raw, platform=platform, post_id=content, account_id=account,
                        created_at=req(value, "timestamp_share"), text=None if is_url or is_id else obj,
                        repost_of=f"{platform}:{obj}" if is_id else None, urls=[obj] if is_url else [],

@@ -43,7 +43,9 @@ __all__ = ["TelegramLoader"]
 PLATFORM = "telegram"
 _CHAT_STARTS: set[tuple[str, ...]] = {("chats", "list", "item"), ("left_chats", "list", "item")}
 _MESSAGE_PATHS = {("messages", "item"), *((*c, "messages", "item") for c in _CHAT_STARTS)}
-_CHAT_SCALARS = {(*c, key) for c in ({()} | _CHAT_STARTS) for key in ("id", "name", "type")}
+_CHAT_KEYS = ("id", "name", "type", "username")  # username: only when the export has it (issue 12)
+_CHAT_SCALARS = {(*c, key) for c in ({()} | _CHAT_STARTS) for key in _CHAT_KEYS}
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # Telegram's public username rule
 
 
 class TelegramLoader:
@@ -109,21 +111,25 @@ class TelegramLoader:
         fwd_name = msg.get("forwarded_from") or msg.get("saved_from")
         fwd_uid = f"{PLATFORM}:{fwd_id}" if fwd_id else (f"{PLATFORM}:name:{fwd_name}" if fwd_name else None)
         base = Path(raw.get("base") or ".")
+        msg_id = req(msg, "id")
         media = []
         for key, kind in (("photo", "photo"), ("file", msg.get("media_type") or "file"), ("thumbnail", "photo")):
             ref = msg.get(key)
-            if isinstance(ref, str) and ref and not ref.startswith("(File"):
-                media.append(media_item(PLATFORM, _kind(kind), None, None, base / ref))
-        msg_id = req(msg, "id")
+            if isinstance(ref, str) and ref and not ref.startswith("(File"):  # confined to the export folder
+                media.append(media_item(PLATFORM, _kind(kind), f"{chat_id}/{msg_id}/{key}", base=base, ref=ref))
         reply = msg.get("reply_to_message_id")
+        # A channel's public username, when the export carries it, names the channel's own posts (issue 12).
+        username = chat.get("username") if from_id == f"channel{chat_id}" else None
+        username = username.lstrip("@") if isinstance(username, str) and _USERNAME.fullmatch(username.lstrip("@")) else None
         return post_record(
             raw, platform=PLATFORM, post_id=f"{chat_id}/{msg_id}", account_id=from_id,
             created_at=msg.get("date_unixtime") or req(msg, "date"), tz=raw.get("tz"), text=text or None,
-            handle=None, display_name=msg.get("from") or (chat.get("name") if str(from_id).startswith("channel")
+            handle=username, display_name=msg.get("from") or (chat.get("name") if str(from_id).startswith("channel")
                                                            else None),
             urls=links or None, hashtags=tags or None, mentions=mentions or None,
             repost_account_uid=fwd_uid, reply_to=f"{PLATFORM}:{chat_id}/{reply}" if reply else None,
-            media=media, post_url=f"https://t.me/c/{chat_id.removeprefix('-100')}/{msg_id}",
+            media=media, post_url=f"https://t.me/{username}/{msg_id}" if username
+            else f"https://t.me/c/{chat_id.removeprefix('-100')}/{msg_id}",
         )
 
 
@@ -164,7 +170,7 @@ def _messages(path: Path) -> Iterator[tuple[Any, dict[str, Any]]]:
         for one in chats:
             if not isinstance(one, dict) or not isinstance(one.get("messages"), list):
                 continue
-            info = {k: one[k] for k in ("id", "name", "type") if k in one}
+            info = {k: one[k] for k in _CHAT_KEYS if k in one}
             for msg in one["messages"]:
                 yield msg, info
         return

@@ -2,6 +2,12 @@
 
 CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage return) are
 prefixed with a single quote; JSON keeps values as they are (JSON is never evaluated).
+
+List cells (``signals``, ``evidence_post_ids``, ``evidence_urls``) are joined with one separator,
+`LIST_SEPARATOR` (a single space): no item can contain one, because ids and signal names have none and
+evidence URLs are percent-encoded (:func:`cib.textsafe.safe_http_url`). Telegram rows carry the channel's
+public username and ``https://t.me/<username>`` when the export has it; otherwise ``identity_note`` says that
+only the numeric id is known and that the ``t.me/c/…`` link opens only for members.
 """
 
 from __future__ import annotations
@@ -18,9 +24,14 @@ import polars as pl
 
 from cib.errors import SchemaError
 from cib.schema import EXPORT
-from cib.textsafe import neutralise_cell
+from cib.textsafe import neutralise_cell, safe_http_url
 
-__all__ = ["neutralise_cell", "takedown_rows", "write_takedown"]
+__all__ = ["LIST_SEPARATOR", "neutralise_cell", "takedown_rows", "write_takedown"]
+
+LIST_SEPARATOR = " "
+_TG_USERNAME = r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"
+ID_ONLY = {"telegram": "only the numeric id is known: no public username in the data; the t.me/c/ or tg:// link "
+                       "opens only for members or contacts"}
 
 _NAMESPACE = uuid.UUID("6f1c6f39-2b0b-4a8c-9d1e-0c1b5e0c1b00")
 
@@ -49,8 +60,9 @@ def takedown_rows(clusters: pl.DataFrame, members: pl.DataFrame, accounts: pl.Da
             .unique(["account_uid", "post"], keep="first", maintain_order=True)
             .group_by("account_uid", maintain_order=True).head(evidence_per_account)
             .join(posts.select(pl.col("uid").alias("post"), "post_url"), on="post", how="left")
-            .group_by("account_uid").agg(evidence_post_ids=pl.col("post").str.join(" "),
-                                         evidence_urls=pl.col("post_url").drop_nulls().str.join(" ")))
+            .with_columns(post_url=pl.col("post_url").map_elements(safe_http_url, return_dtype=pl.String))
+            .group_by("account_uid").agg(evidence_post_ids=pl.col("post").str.join(LIST_SEPARATOR),
+                                         evidence_urls=pl.col("post_url").drop_nulls().str.join(LIST_SEPARATOR)))
     seen = (posts.join(flagged.select("account_uid"), on="account_uid", how="semi")
             .group_by("account_uid").agg(first=pl.col("created_at").min(), last=pl.col("created_at").max()))
     iso = "%Y-%m-%dT%H:%M:%SZ"
@@ -58,12 +70,27 @@ def takedown_rows(clusters: pl.DataFrame, members: pl.DataFrame, accounts: pl.Da
             .join(mine, on="account_uid", how="left").join(seen, on="account_uid", how="left")
             .with_columns(platform=pl.coalesce("platform", pl.col("account_uid").str.split(":").list.first()))
             .sort("rank", "platform", "account_id")
+            .with_columns(_telegram_identity())
             .select(platform="platform", account_id="account_id", handle="handle", profile_url="profile_url",
-                    cluster_id="cluster_id", cluster_score="score", signals=pl.col("signals").list.join(";"),
+                    cluster_id="cluster_id", cluster_score="score",
+                    signals=pl.col("signals").list.join(LIST_SEPARATOR),
                     evidence_post_ids=pl.col("evidence_post_ids").fill_null(""),
                     evidence_urls=pl.col("evidence_urls").fill_null(""),
-                    first_seen=pl.col("first").dt.strftime(iso), last_seen=pl.col("last").dt.strftime(iso)))
+                    first_seen=pl.col("first").dt.strftime(iso), last_seen=pl.col("last").dt.strftime(iso),
+                    identity_note="identity_note"))
     return rows.select([pl.col(c).cast(t) for c, t in EXPORT.items()])
+
+
+def _telegram_identity() -> list[pl.Expr]:
+    """Telegram: public username -> handle and ``https://t.me/<username>``; otherwise a note that only the id is known."""
+    tg = pl.col("platform") == "telegram"
+    public = tg & pl.col("handle").fill_null("").str.contains(_TG_USERNAME)
+    name = pl.col("handle").str.strip_chars_start("@")
+    return [pl.when(public).then(name).when(tg).then(pl.lit(None, pl.String)).otherwise(pl.col("handle")).alias("handle"),
+            pl.when(public).then(pl.lit("https://t.me/") + name).otherwise(pl.col("profile_url")).alias("profile_url"),
+            pl.when(tg & ~public).then(pl.lit(ID_ONLY["telegram"]))
+            .when(pl.col("handle").fill_null("") == "").then(pl.lit("only the numeric id is known: no handle in the data"))
+            .otherwise(pl.lit("")).alias("identity_note")]
 
 
 def write_takedown(rows: pl.DataFrame, out: Path, fmt: str, *, manifest: Mapping[str, Any],
@@ -78,7 +105,7 @@ def write_takedown(rows: pl.DataFrame, out: Path, fmt: str, *, manifest: Mapping
     for platform in sorted(set(rows["platform"].to_list())):
         path = out.with_name(f"{out.stem}-{platform}.csv")
         subset = rows.filter(pl.col("platform") == platform).select(
-            "account_id", "handle", "profile_url", "evidence_urls", "cluster_id")
+            "account_id", "handle", "profile_url", "evidence_urls", "cluster_id", "identity_note")
         _write_csv(subset, path)
         written.append(path)
     if stix:

@@ -1,229 +1,243 @@
-"""Offline investigator report: an index page and one pyvis graph per cluster, plus an overview graph.
+"""Offline investigator report: an index page, one dossier page per cluster, and an overview graph.
 
-Every platform string (handles, names, captions, URLs) is `html.escape`d before it reaches a page; the
-pages load no external resource (pyvis' in-line mode still links Bootstrap from a CDN — removed here).
-Layouts are precomputed (igraph, seeded); physics is off for large clusters so 2,000 nodes stay readable.
+Input contract: already-scored ``CLUSTERS``, ``MEMBERS``, ``EDGES`` and ``EVIDENCE`` frames plus loaded accounts,
+posts and (optionally) media; nothing is scored here. Pages load only files inside the report folder
+(``assets/``, ``thumbs/``): no CDN, no hot-linked media. Every platform string is ``html.escape``d; the graph
+data is ``\\u003c``-escaped JSON that the page script shows with ``textContent`` only.
+
+Page-size budget: a cluster page stays below ``PAGE_BUDGET`` bytes because every list on it is capped (edges
+drawn, evidence objects and posts per object, timeline rows) and the 469 KiB vis-network script is one shared
+file in ``assets/`` rather than inlined into each page.
+
+Example (what ``cib report`` does)::
+
+    write_report(Path("report"), clusters=store.scores("clusters"), members=store.scores("members"),
+                 edges=store.scores("edges"), evidence=store.scores("evidence"), accounts=..., posts=..., media=...)
 """
 
 from __future__ import annotations
 
-import html
-import json
-import re
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from cib.errors import SchemaError
+from reports._assets import Thumbnailer, write_static
+from reports._dossier import class_badge, cluster_page, component_bars, e, media_section, page
+from reports._dossier import evidence_table as render_evidence
+from reports._facts import (
+    CLASS_COLUMNS,
+    CONDUCTANCE_COLUMNS,
+    CORE_COLUMNS,
+    ROLE_COLUMNS,
+    evidence_groups,
+    first_present,
+    fmt_ts,
+    member_facts,
+    object_label,
+)
+from reports._graph import CLUSTER_PALETTE, PLATFORM_COLOURS, PLATFORM_SHAPES, SHAPE_GLYPHS, graph_json
+from reports._timeline import timeline_svg
 
-__all__ = ["write_report"]
+__all__ = ["PAGE_BUDGET", "write_report"]
 
-PLATFORM_COLOURS = {"x": "#1d9bf0", "telegram": "#27a7e7", "tiktok": "#ee1d52", "facebook": "#1877f2"}
-PLATFORM_SHAPES = {"x": "dot", "telegram": "triangle", "tiktok": "diamond", "facebook": "square"}
-SIGNAL_COLOURS = {"co_url": "#e67e22", "co_repost": "#8e44ad", "co_caption": "#c0392b", "co_media": "#16a085",
-                  "co_hashtags": "#7f8c8d", "co_sound": "#d35400"}
-CLUSTER_PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6", "#bcf60c",
-                   "#008080", "#9a6324", "#800000", "#808000", "#000075", "#808080"]
-PHYSICS_MAX_NODES = 150
-_CDN = re.compile(r"\s*<link[^>]*https?://[^>]*>|\s*<script[^>]*src=\"https?://[^\"]*\"[^>]*>\s*</script>", re.S)
+PAGE_BUDGET = 2 * 2**20  # bytes per HTML page (checked by benchmarks/report.py)
+OVERVIEW_MAX_NODES = 2000  # accounts drawn on overview.html (top-ranked clusters first)
+MEDIA_GROUPS = 12  # repeated-media groups with thumbnails per cluster page
+THUMBS_PER_GROUP = 8
 
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _safe_url(url: Any) -> str | None:
-    text = str(url or "")
-    return text if text.startswith(("https://", "http://", "tg://")) else None
+_REQUIRED = {"clusters": ["cluster_id", "rank", "score", "size", "components"],
+             "members": ["cluster_id", "account_uid"],
+             "edges": ["src", "dst", "weight", "signals", "n_shared", "median_gap_s"],
+             "accounts": ["uid", "platform", "handle", "profile_url"],
+             "posts": ["uid", "account_uid", "created_at", "text"],
+             "evidence": ["src", "dst", "signal", "object", "post_a", "post_b", "gap_s", "idf"]}
 
 
 def write_report(out: Path, *, clusters: pl.DataFrame, members: pl.DataFrame, edges: pl.DataFrame,
-                 accounts: pl.DataFrame, posts: pl.DataFrame, evidence: pl.DataFrame, max_edges: int = 4000,
-                 include_unflagged: bool = True, seed: int = 42) -> list[Path]:
-    """Write ``index.html``, ``overview.html`` and ``cluster-<id>.html`` files into `out`."""
-    for name, frame, cols in (("clusters", clusters, ["cluster_id", "rank", "score", "size", "components"]),
-                              ("members", members, ["cluster_id", "account_uid"]),
-                              ("edges", edges, ["src", "dst", "weight", "signals"]),
-                              ("accounts", accounts, ["uid", "platform", "handle", "profile_url"]),
-                              ("posts", posts, ["uid", "account_uid", "created_at", "text"])):
-        missing = [c for c in cols if c not in frame.columns]
+                 accounts: pl.DataFrame, posts: pl.DataFrame, evidence: pl.DataFrame,
+                 media: pl.DataFrame | None = None, max_edges: int = 4000, include_unflagged: bool = True,
+                 seed: int = 42) -> list[Path]:
+    """Write ``index.html``, ``overview.html``, ``cluster-<id>.html`` and ``assets/``/``thumbs/`` into `out`.
+
+    `media` (``post_uid``, ``kind``, ``path``) enables thumbnails of repeated pictures and video frames.
+    """
+    for name, frame in (("clusters", clusters), ("members", members), ("edges", edges), ("accounts", accounts),
+                        ("posts", posts), ("evidence", evidence)):
+        missing = [c for c in _REQUIRED[name] if c not in frame.columns]
         if missing:
             raise SchemaError(f"{name} frame lacks column(s): {', '.join(missing)}")
     out.mkdir(parents=True, exist_ok=True)
-    shown = clusters if include_unflagged else clusters.filter(pl.col("flagged"))
-    acc = {r["uid"]: r for r in accounts.iter_rows(named=True)}
-    activity = dict(posts.group_by("account_uid").agg(pl.len()).iter_rows())
+    write_static(out)
+    shown = clusters if include_unflagged or "flagged" not in clusters.columns else clusters.filter(pl.col("flagged"))
+    shown = shown.sort("rank")
+    mine = members.join(shown.select("cluster_id"), on="cluster_id", how="semi")
+    member_posts = posts.join(mine.select("cluster_id", account_uid="account_uid"), on="account_uid")
+    by_cluster = {k[0]: v for k, v in member_posts.partition_by("cluster_id", as_dict=True).items()}
+    edges_in, evidence_in = _inside(edges, mine), _inside(evidence, mine)
+    thumbs = Thumbnailer(out)
+    names: dict[str, str] = {}
     written = []
     for row in shown.iter_rows(named=True):
-        uids = members.filter(pl.col("cluster_id") == row["cluster_id"])["account_uid"].to_list()
-        sub = edges.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
-        ev = evidence.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
-        path = out / f"cluster-{row['cluster_id']}.html"
-        _graph_page(path, f"Cluster {row['cluster_id']} (rank {row['rank']}, score {row['score']:.2f})", uids, sub,
-                    acc, activity, ev, posts, colour_by="platform", max_edges=max_edges, seed=seed)
-        written.append(path)
-    all_uids = members.join(shown.select("cluster_id"), on="cluster_id", how="semi")
-    cluster_of = dict(all_uids.select("account_uid", "cluster_id").iter_rows())
-    overview_edges = edges.filter(pl.col("src").is_in(list(cluster_of)) & pl.col("dst").is_in(list(cluster_of)))
-    _graph_page(out / "overview.html", "Overview: all clusters", sorted(cluster_of), overview_edges, acc, activity,
-                evidence.head(0), posts, colour_by="cluster", cluster_of=cluster_of,
-                cluster_order=shown["cluster_id"].to_list(), max_edges=max_edges, seed=seed)
-    written.append(out / "overview.html")
-    (out / "index.html").write_text(_index(shown, members, posts, acc), "utf-8")
+        cid = row["cluster_id"]
+        facts = _cluster_page(out, row, clusters, mine.filter(pl.col("cluster_id") == cid),
+                              edges_in.get(cid, edges.head(0)), accounts, by_cluster.get(cid, member_posts.head(0)),
+                              evidence_in.get(cid, evidence.head(0)), media, thumbs, max_edges, seed)
+        names.update(facts)
+        written.append(out / f"cluster-{cid}.html")
+    written.append(_overview(out, shown, mine, edges, accounts, max_edges, seed))
+    (out / "index.html").write_text(_index(out, shown, mine, member_posts, names), "utf-8")
     return [out / "index.html", *written]
 
 
-def _layout(uids: list[str], edges: pl.DataFrame, seed: int) -> dict[str, tuple[float, float]]:
-    import random
-
-    import igraph as ig
-
-    index = {u: i for i, u in enumerate(uids)}
-    graph = ig.Graph(n=len(uids), edges=[(index[a], index[b]) for a, b in edges.select("src", "dst").iter_rows()
-                                         if a in index and b in index])
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        coords = graph.layout_drl() if len(uids) > 1000 else graph.layout_fruchterman_reingold(niter=300)
-    finally:
-        ig.set_random_number_generator(random)
-    scale = 90.0 * max(1.0, len(uids) ** 0.5)
-    xs = [c[0] for c in coords] or [0.0]
-    ys = [c[1] for c in coords] or [0.0]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
-    return {u: ((coords[i][0] - min(xs)) / span * scale, (coords[i][1] - min(ys)) / span * scale)
-            for i, u in enumerate(uids)}
+def _inside(frame: pl.DataFrame, members: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Rows of an edge-like frame (``src``, ``dst``) whose two ends are in the same cluster, per cluster id."""
+    of = members.select("account_uid", "cluster_id")
+    tagged = (frame.join(of.rename({"account_uid": "src", "cluster_id": "_c"}), on="src")
+              .join(of.rename({"account_uid": "dst", "cluster_id": "_d"}), on="dst")
+              .filter(pl.col("_c") == pl.col("_d")).drop("_d"))
+    return {str(k[0]): v.drop("_c") for k, v in tagged.partition_by("_c", as_dict=True).items()}
 
 
-def _graph_page(path: Path, heading: str, uids: list[str], edges: pl.DataFrame, acc: dict[str, Any],
-                activity: dict[str, int], evidence: pl.DataFrame, posts: pl.DataFrame, *, colour_by: str,
-                max_edges: int, seed: int, cluster_of: dict[str, str] | None = None,
-                cluster_order: list[str] | None = None) -> None:
-    from pyvis.network import Network
-
-    top = edges.sort(["weight", "src", "dst"], descending=[True, False, False]).head(max_edges)
-    pos = _layout(uids, top, seed)
-    physics = len(uids) <= PHYSICS_MAX_NODES
-    net = Network(height="85vh", width="100%", cdn_resources="in_line", heading="", directed=False)
-    colours = {cid: CLUSTER_PALETTE[i % len(CLUSTER_PALETTE)] for i, cid in enumerate(cluster_order or [])}
-    captions = _captions(evidence, posts)
-    for uid in uids:
-        a = acc.get(uid) or {}
-        platform = a.get("platform") or uid.split(":", 1)[0]
-        n = activity.get(uid, 0)
-        colour = colours.get((cluster_of or {}).get(uid, ""), "#999") if colour_by == "cluster" \
-            else PLATFORM_COLOURS.get(platform, "#999")
-        x, y = pos.get(uid, (0.0, 0.0))
-        # Labels are drawn on the canvas as plain text (never parsed as HTML) and pyvis embeds them as
-        # \u003c-escaped JSON, so they stay raw for readability; tooltips are HTML and are escaped.
-        net.add_node(uid, label=str(a.get("handle") or a.get("account_id") or uid)[:40] if len(uids) <= 300 else " ",
-                     title=_tooltip(uid, a, platform, n, captions.get(uid, [])), color=colour,
-                     shape=PLATFORM_SHAPES.get(platform, "dot"), size=5 + min(15, 1.5 * (n ** 0.5)), x=x, y=y,
-                     physics=physics, url=_safe_url(a.get("profile_url")) or "")
-    for src, dst, weight, signals, n_shared, gap in top.select(
-            "src", "dst", "weight", "signals", "n_shared", "median_gap_s").iter_rows():
-        main = signals[0] if signals else "co_url"
-        net.add_edge(src, dst, width=0.5 + 2.5 * float(weight), color=SIGNAL_COLOURS.get(main, "#aaa"),
-                     title=_e(f"{', '.join(signals)} — weight {weight:.2f}, {n_shared} shared items, "
-                              f"median gap {gap:.0f} s"))
-    net.set_options(json.dumps({
-        "physics": {"enabled": physics, "stabilization": {"iterations": 150}},
-        "edges": {"smooth": False, "color": {"inherit": False}},
-        "nodes": {"font": {"size": 12}},
-        "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": len(uids) > PHYSICS_MAX_NODES},
-    }))
-    page = _CDN.sub("", net.generate_html(notebook=False))
-    page = page.replace("<h1></h1>", "").replace("</body>", _CLICK_JS + "</body>", 1)
-    page = page.replace("<head>", f"<head><title>{_e(heading)}</title>", 1).replace(
-        "<body>", f"<body><h2 style=\"font-family:sans-serif\">{_e(heading)}</h2>"
-                  f"<p style=\"font-family:sans-serif\"><a href=\"index.html\">← all clusters</a></p>", 1)
-    path.write_text(page, "utf-8")
+def _cluster_page(out: Path, row: dict[str, Any], clusters: pl.DataFrame, members: pl.DataFrame, sub: pl.DataFrame,
+                  accounts: pl.DataFrame, posts: pl.DataFrame, ev: pl.DataFrame, media: pl.DataFrame | None,
+                  thumbs: Thumbnailer, max_edges: int, seed: int) -> dict[str, str]:
+    """Write one dossier page; `sub` and `ev` are the edges and evidence pairs inside this cluster."""
+    uids = sorted(members["account_uid"].to_list())
+    role_col, core_col = first_present(members, ROLE_COLUMNS), first_present(members, CORE_COLUMNS)
+    facts = member_facts(uids, accounts.filter(pl.col("uid").is_in(uids)), posts, sub, members)
+    if role_col and role_col != "role":
+        facts = facts.rename({role_col: "role"})
+        role_col = "role"
+    names = {r["uid"]: str(r.get("handle") or r.get("display_name") or r.get("account_id") or r["uid"])
+             for r in facts.iter_rows(named=True)}
+    graph, counts = graph_json(facts, sub, max_edges=max_edges, seed=seed)
+    lines = [(r["uid"], names[r["uid"]]) for r in facts.sort("first_seen", "uid", nulls_last=True).iter_rows(named=True)]
+    timeline = timeline_svg(posts, lines, width=1200, label_width=150, max_rows=120, row_height=10)
+    groups, total = evidence_groups(ev, posts.select("uid", "account_uid", "created_at", "text"))
+    anchors, media_html = _media(groups, posts, media, thumbs, names)
+    class_col = first_present(clusters, CLASS_COLUMNS)
+    extras = [(label, _fmt(row.get(col))) for label, col in
+              (("conductance", first_present(clusters, CONDUCTANCE_COLUMNS)), ("k-core", first_present(clusters, CORE_COLUMNS)))
+              if col and row.get(col) is not None]
+    html_text = cluster_page(row=row, class_col=class_col, extras=extras, members=facts, role_col=role_col,
+                             core_col=core_col, graph=graph, edge_counts=counts, timeline=timeline,
+                             evidence=render_evidence(groups, total, names, anchors), media=media_html)
+    (out / f"cluster-{row['cluster_id']}.html").write_text(html_text, "utf-8")
+    return names
 
 
-_CLICK_JS = """<script>
-(function () {
-  if (typeof network === "undefined" || network === null) { return; }
-  // Tooltips were escaped server-side; turn them into elements so vis shows their line breaks.
-  nodes.get().forEach(function (n) {
-    if (typeof n.title === "string") { var d = document.createElement("div"); d.innerHTML = n.title; nodes.update({id: n.id, title: d}); }
-  });
-  network.on("click", function (params) {
-    if (params.nodes.length === 1) {
-      var url = nodes.get(params.nodes[0]).url;
-      if (url && /^(https?:|tg:)/.test(url)) { window.open(url, "_blank", "noopener"); }
-    }
-  });
-})();
-</script>
-"""
+def _fmt(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _captions(evidence: pl.DataFrame, posts: pl.DataFrame) -> dict[str, list[tuple[str, str, float]]]:
-    """Per account, up to three (post uid, caption, gap) evidence items for the tooltip."""
-    if evidence.height == 0:
-        return {}
-    items = pl.concat([evidence.select(account="src", post="post_a", gap="gap_s"),
-                       evidence.select(account="dst", post="post_b", gap="gap_s")])
-    items = (items.join(posts.select(post="uid", text="text"), on="post", how="left")
-             .sort("account", "gap", "post").group_by("account", maintain_order=True).head(3))
-    out: dict[str, list[tuple[str, str, float]]] = {}
-    for account, post, gap, text in items.select("account", "post", "gap", "text").iter_rows():
-        out.setdefault(account, []).append((post, (text or "")[:140], gap))
-    return out
+def _media(groups: list[Any], posts: pl.DataFrame, media: pl.DataFrame | None, thumbs: Thumbnailer,
+           names: dict[str, str]) -> tuple[dict[str, str], str]:
+    """Thumbnails of the files behind repeated-media evidence, one group per shared picture/video."""
+    if media is None or media.height == 0 or "path" not in media.columns:
+        return {}, ""
+    wanted = [g for g in groups if g.signal == "co_media"][:MEDIA_GROUPS]
+    post_ids = list({p["post"] for g in wanted for p in g.posts})
+    if not post_ids:
+        return {}, ""
+    files = media.filter(pl.col("post_uid").is_in(post_ids) & pl.col("path").is_not_null())
+    base = dict(posts.select("uid", "source_file").iter_rows()) if "source_file" in posts.columns else {}
+    by_post: dict[str, list[str]] = {}
+    for post, path in files.sort("post_uid", "path").select("post_uid", "path").iter_rows():
+        by_post.setdefault(post, []).append(path)
+    anchors: dict[str, str] = {}
+    sections = []
+    seen: dict[frozenset[str], str] = {}  # the same posts matched by sha256, PDQ and pHash: one group of pictures
+    for g in wanted:
+        same = frozenset(p["post"] for p in g.posts)
+        if same in seen:
+            anchors[g.object] = seen[same]
+            continue
+        shown: list[tuple[str, str, str]] = []
+        for p in g.posts:
+            source = base.get(p["post"])
+            for path in by_post.get(p["post"], []):
+                for src in thumbs.thumbs(path, str(Path(source).parent) if source else None):
+                    if len(shown) < THUMBS_PER_GROUP:
+                        shown.append((src, names.get(p["account_uid"], p["account_uid"]), fmt_ts(p["created_at"])))
+        if shown:
+            anchor = "media-" + hashlib.sha1(g.object.encode()).hexdigest()[:10]
+            anchors[g.object] = seen[same] = anchor
+            kind, value = object_label(g.object, None)
+            sections.append((anchor, f"{kind} ({value}) · {g.n_posts} posts by {g.n_accounts} accounts", shown))
+    return anchors, media_section(sections)
 
 
-def _tooltip(uid: str, a: dict[str, Any], platform: str, n_posts: int, items: list[tuple[str, str, float]]) -> str:
-    created = a.get("created_at")
-    lines = [f"<b>{_e(a.get('handle') or a.get('account_id') or uid)}</b> ({_e(platform)})",
-             f"id: {_e(a.get('account_id') or uid)}",
-             f"created: {_e(created.strftime('%Y-%m-%d') if created else 'unknown')}", f"posts: {n_posts}"]
-    for post, text, gap in items:
-        lines.append(f"• {_e(post)} (gap {gap:.0f} s): {_e(text)}")
-    return "<br>".join(lines)
+def _overview(out: Path, shown: pl.DataFrame, members: pl.DataFrame, edges: pl.DataFrame, accounts: pl.DataFrame,
+              max_edges: int, seed: int) -> Path:
+    sizes = members.group_by("cluster_id").len()
+    ranked = shown.select("cluster_id").join(sizes, on="cluster_id", how="left").with_columns(
+        total=pl.col("len").fill_null(0).cum_sum())
+    kept = ranked.filter((pl.col("total") <= OVERVIEW_MAX_NODES) | (pl.int_range(pl.len()) == 0))["cluster_id"]
+    note = (f" Showing the top {kept.len()} of {shown.height} clusters (at most {OVERVIEW_MAX_NODES:,} accounts "
+            "keep this page light); every cluster has its own page.") if kept.len() < shown.height else ""
+    members = members.filter(pl.col("cluster_id").is_in(kept.to_list()))
+    cluster_of = dict(members.select("account_uid", "cluster_id").iter_rows())
+    uids = sorted(cluster_of)
+    sub = edges.filter(pl.col("src").is_in(uids) & pl.col("dst").is_in(uids))
+    facts = member_facts(uids, accounts.filter(pl.col("uid").is_in(uids)), pl.DataFrame(
+        schema={"account_uid": pl.String, "created_at": pl.Datetime("us", "UTC")}), sub, members.head(0))
+    palette = {cid: CLUSTER_PALETTE[i % len(CLUSTER_PALETTE)] for i, cid in enumerate(shown["cluster_id"].to_list())}
+    graph, counts = graph_json(facts, sub, max_edges=max_edges, seed=seed,
+                               colours={u: palette.get(c, "#999") for u, c in cluster_of.items()})
+    legend = "".join(f'<span><i style="background:{palette[c]}"></i>{e(c)}</span>' for c in list(palette)[:40])
+    body = (f'<p><a href="index.html">← all clusters</a></p><h1>Overview: all clusters</h1>'
+            f'<div class="legend">{legend}<span>colour = cluster; shape = platform; '
+            f"{counts['drawn']:,} of {counts['total']:,} ties drawn.{e(note)}</span><span id=\"selection\"></span></div>"
+            f'<div id="graph" style="height:80vh"></div><script type="application/json" id="graph-data">{graph}</script>')
+    path = out / "overview.html"
+    path.write_text(page("cib overview", body, graph=True), "utf-8")
+    return path
 
 
-def _index(clusters: pl.DataFrame, members: pl.DataFrame, posts: pl.DataFrame, acc: dict[str, Any]) -> str:
-    rows = []
+def _index(out: Path, clusters: pl.DataFrame, members: pl.DataFrame, posts: pl.DataFrame, names: dict[str, str]) -> str:
+    class_col = first_present(clusters, CLASS_COLUMNS)
+    rows, classes, platforms = [], {}, set()
+    members_of = {k[0]: v["account_uid"].to_list() for k, v in members.partition_by("cluster_id", as_dict=True).items()}
+    posts_of = {k[0]: v for k, v in posts.partition_by("cluster_id", as_dict=True).items()} if posts.height else {}
     for row in clusters.iter_rows(named=True):
-        comp = json.loads(row["components"])
-        bars = "".join(f"<div class=bar title=\"{_e(k)} {v:.2f}\"><span style=\"width:{100 * v:.0f}%\"></span>"
-                       f"<em>{_e(k)} {v:.2f}</em></div>" for k, v in sorted(comp.items()))
-        uids = members.filter(pl.col("cluster_id") == row["cluster_id"])["account_uid"].to_list()
-        svg = _timeline_svg(posts.filter(pl.col("account_uid").is_in(uids)), uids)
-        flag = "FLAGGED" if row["flagged"] else "below threshold"
+        cid = row["cluster_id"]
+        key, badge = class_badge(row, class_col)
+        classes[key] = badge
+        uids = members_of.get(cid, [])
+        plats = list(row.get("platforms") or [])
+        platforms.update(plats)
+        search = " ".join([cid, row.get("explanation") or "", *plats, *(names.get(u, u) for u in uids)]).lower()
+        strip = f"strips/{hashlib.sha1(cid.encode()).hexdigest()[:16]}.png"
+        svg = timeline_svg(posts_of.get(cid, posts.head(0)), [(u, u) for u in sorted(uids)], width=520, max_rows=60,
+                           raster=(out / strip, strip))
         rows.append(
-            f"<tr class=\"{'flagged' if row['flagged'] else ''}\"><td>{row['rank']}</td>"
-            f"<td><a href=\"cluster-{_e(row['cluster_id'])}.html\">{_e(row['cluster_id'])}</a><br><small>{flag}</small>"
-            f"</td><td>{row['score']:.2f}<div class=comp>{bars}</div></td><td>{row['size']}</td>"
-            f"<td>{_e(', '.join(row['platforms']))}</td><td>{_e(', '.join(row['signals']))}</td>"
-            f"<td>{svg}<p class=expl>{_e(row['explanation'])}</p></td></tr>")
-    return (_INDEX_HEAD + f"<p>{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged. "
-            "<a href=\"overview.html\">Overview graph</a></p><table><thead><tr><th>#</th><th>cluster</th>"
-            "<th>score &amp; components</th><th>size</th><th>platforms</th><th>signals</th>"
-            "<th>posting times (one row per account)</th></tr></thead><tbody>" + "".join(rows)
-            + "</tbody></table></body></html>")
-
-
-def _timeline_svg(posts: pl.DataFrame, uids: list[str], width: int = 520, max_rows: int = 60) -> str:
-    """Posting times, one row per account: vertical stripes are synchrony."""
-    if posts.height == 0:
-        return ""
-    shown = uids[:max_rows]
-    row_of = {u: i for i, u in enumerate(shown)}
-    ts = posts.select("account_uid", t=pl.col("created_at").dt.epoch("s")).filter(pl.col("account_uid").is_in(shown))
-    times = ts["t"].to_list()
-    lo, hi = (min(times), max(times)) if times else (0, 0)
-    span = max(1, hi - lo)
-    height = 4 + 4 * len(shown)
-    dots = "".join(f"<rect x=\"{(t - lo) / span * (width - 4):.1f}\" y=\"{2 + 4 * row_of[u]}\" width=\"2\" height=\"3\"/>"
-                   for u, t in ts.iter_rows())
-    return (f"<svg class=timeline width=\"{width}\" height=\"{height}\" role=\"img\"><title>posts over time</title>"
-            f"<rect width=\"100%\" height=\"100%\" fill=\"#f6f6f6\"/><g fill=\"#c0392b\">{dots}</g></svg>")
-
-
-_INDEX_HEAD = """<!doctype html><html><head><meta charset="utf-8"><title>cib report</title><style>
-body{font-family:sans-serif;margin:1.5em} table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;
-padding:6px;vertical-align:top;text-align:left} tr.flagged td:first-child{border-left:4px solid #c0392b}
-.comp{width:180px}.bar{position:relative;height:14px;background:#eee;margin:2px 0;font-size:10px}
-.bar span{position:absolute;left:0;top:0;bottom:0;background:#f1948a}.bar em{position:relative;padding-left:3px}
-.expl{max-width:520px;font-size:12px;color:#333}</style></head><body><h1>cib — coordinated clusters</h1>"""
+            f'<tr data-platforms="{e(" ".join(plats))}" data-class="{e(key)}" data-score="{row["score"]:.4f}" '
+            f'data-search="{e(search)}"><td class="num">{row["rank"]}</td>'
+            f'<td class="cid"><a href="cluster-{e(cid)}.html">{e(cid)}</a><br>{badge}</td>'
+            f'<td class="num">{row["score"]:.2f}{component_bars(row.get("components"))}</td>'
+            f'<td class="num">{row["size"]}</td><td>{e(", ".join(plats))}</td>'
+            f'<td>{e(", ".join(row.get("signals") or []))}</td>'
+            f'<td>{svg}<p class="expl">{e(row.get("explanation"))}</p></td></tr>')
+    flagged = int(clusters["flagged"].sum() or 0) if "flagged" in clusters.columns else 0
+    legend = ('<div class="legend"><span>score bars: red = raises the score, green (−) = mitigating, lowers it</span>'
+              "<span>posting strip: one row per account, one tick per post, time axis in UTC</span>"
+              + "".join(f"<span>{b}</span>" for b in classes.values())
+              + "".join(f'<span><b style="color:{PLATFORM_COLOURS.get(p, "#999")}">'
+                        f'{SHAPE_GLYPHS.get(PLATFORM_SHAPES.get(p, "dot"), "●")}</b> {e(p)}</span>' for p in sorted(platforms))
+              + "</div>")
+    opts = lambda values: "".join(f'<option value="{e(v)}">{e(v)}</option>' for v in values)  # noqa: E731
+    filters = (f'<form id="filters" class="tools"><label>platform <select name="platform"><option value="">all</option>'
+               f'{opts(sorted(platforms))}</select></label><label>class <select name="class"><option value="">all'
+               f'</option>{opts(sorted(classes))}</select></label><label>score ≥ <input type="number" name="minscore" '
+               f'min="0" max="1" step="0.05" value="0" style="width:5em"></label><input type="search" name="q" '
+               f'placeholder="search id, handle, text…" aria-label="search"><span><span id="shown">{clusters.height}'
+               "</span> shown</span></form>")
+    body = (f"<h1>cib — coordinated clusters</h1><p>{clusters.height} clusters, {flagged} flagged. "
+            f'<a href="overview.html">Overview graph</a> · generated from the workspace scores; times in UTC.</p>'
+            f'{legend}{filters}<table id="clusters"><thead><tr><th>#</th><th>cluster</th><th>score &amp; components'
+            "</th><th>size</th><th>platforms</th><th>signals</th><th>posting times (one row per account) and why</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return page("cib report", body)

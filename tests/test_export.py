@@ -84,9 +84,44 @@ def test_attacker_text_in_csv_is_inert(tmp_path: Path) -> None:
 
     write_takedown(rows, tmp_path / "t.csv", "csv", manifest={})
     text = (tmp_path / "t.csv").read_text()
-    assert "'=HYPERLINK" in text and ",'-cmd," in text
+    assert "'=HYPERLINK" in text
+    assert "-cmd" not in text  # an evidence "URL" that is not http(s) is dropped, never written as a cell
 
 
 def test_missing_columns_raise_schema_error() -> None:
     with pytest.raises(SchemaError, match="clusters frame lacks"):
         takedown_rows(pl.DataFrame({"x": [1]}), pl.DataFrame(), pl.DataFrame(), pl.DataFrame(), pl.DataFrame())
+
+
+def _one_account(platform: str, account_id: str, handle: str | None, url: str) -> pl.DataFrame:
+    clusters = pl.DataFrame({"cluster_id": ["c-1"], "rank": [1], "score": [0.9], "flagged": [True],
+                             "signals": [["co_repost", "co_url"]]})
+    members = pl.DataFrame({"cluster_id": ["c-1"], "account_uid": [f"{platform}:{account_id}"]})
+    accounts = pl.DataFrame({"uid": [f"{platform}:{account_id}"], "platform": [platform], "account_id": [account_id],
+                             "handle": [handle], "profile_url": [url]}, schema_overrides={"handle": pl.String})
+    evidence = pl.DataFrame({"src": [f"{platform}:{account_id}"], "dst": ["z"], "post_a": ["p:1"], "post_b": ["p:2"],
+                             "idf": [1.0], "gap_s": [3.0]})
+    posts = pl.DataFrame({"uid": ["p:1"], "account_uid": [f"{platform}:{account_id}"], "created_at": [None],
+                          "post_url": ["https://t.me/c/1/1 x"]}, schema_overrides={"created_at": pl.Datetime("us", "UTC")})
+    return takedown_rows(clusters, members, accounts, evidence, posts)
+
+
+def test_telegram_rows_carry_public_username_or_say_only_the_id_is_known() -> None:
+    public = _one_account("telegram", "channel1", "@news_channel", "https://t.me/c/1").row(0, named=True)
+    assert public["handle"] == "news_channel" and public["profile_url"] == "https://t.me/news_channel"
+    assert public["identity_note"] == ""
+    private = _one_account("telegram", "channel2", None, "https://t.me/c/2").row(0, named=True)
+    assert private["handle"] is None and private["profile_url"] == "https://t.me/c/2"
+    assert "only the numeric id is known" in private["identity_note"]
+    bogus = _one_account("telegram", "channel3", "<script>", "https://t.me/c/3").row(0, named=True)
+    assert bogus["handle"] is None and "only the numeric id" in bogus["identity_note"]
+    x = _one_account("x", "9", "someone", "https://x.com/someone").row(0, named=True)
+    assert x["identity_note"] == "" and x["handle"] == "someone"
+
+
+def test_one_list_separator_across_columns() -> None:
+    from reports.export import LIST_SEPARATOR
+
+    row = _one_account("x", "9", "someone", "https://x.com/someone").row(0, named=True)
+    assert row["signals"] == LIST_SEPARATOR.join(["co_repost", "co_url"])
+    assert row["evidence_urls"] == "https://t.me/c/1/1%20x"  # percent-encoded: never contains the separator

@@ -113,7 +113,7 @@ def test_real_reencoded_images_match_by_pdq(tmp_path: Path) -> None:
     import numpy as np
     from PIL import Image
 
-    from loaders._common import hash_media_file
+    from cib.mediahash import MediaHasher
 
     rng = np.random.default_rng(3)
     img = Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((256, 256), Image.Resampling.BICUBIC)
@@ -121,7 +121,7 @@ def test_real_reencoded_images_match_by_pdq(tmp_path: Path) -> None:
     img.resize((200, 200)).save(tmp_path / "b.jpg", quality=60)  # re-encoded, resized copy
     other = Image.fromarray(np.random.default_rng(4).integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((256, 256))
     other.save(tmp_path / "c.jpg")
-    hashes = [hash_media_file(tmp_path / n) for n in ("a.jpg", "b.jpg", "c.jpg")]
+    hashes = [(h.sha256, h.pdq) for h in (MediaHasher().hash_file(tmp_path / n) for n in ("a.jpg", "b.jpg", "c.jpg"))]
     assert hashes[0][0] != hashes[1][0]  # different bytes
     groups = dict(perceptual_groups(pl.Series([h[1] for h in hashes]), max_distance=31).iter_rows())
     assert hashes[0][1] in groups and groups.get(hashes[0][1]) == groups.get(hashes[1][1])
@@ -136,7 +136,8 @@ def test_peer_oracle_reproduces_coordination_network_toolkit(tmp_path: Path, pee
     from cib.cli import cli
     from cib.store import ParquetStore
 
-    result = CliRunner().invoke(cli, ["load", str(peers / "russian_coord_tweets.csv"), "-w", str(tmp_path), "--silent"])
+    result = CliRunner().invoke(cli, ["load", str(peers / "russian_coord_tweets.csv"), "--platform", "x", "-w",
+                                      str(tmp_path), "--silent"])
     assert result.exit_code == 0, result.output
     acts = actions(ParquetStore(tmp_path).posts(), near_duplicates=False)
     pairs, _ = copairs(acts, window_s=60, max_neighbours=100_000, per_object="all")
