@@ -8,7 +8,7 @@ counts as flagged — exactly how its output is used in practice.
 Usage::
 
     pip install coordination-network-toolkit==1.5.2
-    python benchmarks/peers.py [--accounts 400] [--seed 7] [--window 3600] [--min-weight 3]
+    python benchmarks/peers.py [--accounts 300] [--seed 7] [--window 3600] [--min-weight 3]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def prf(flagged: set[str], truth: set[str]) -> tuple[float, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--accounts", type=int, default=400)
+    parser.add_argument("--accounts", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--window", type=int, default=3600)
     parser.add_argument("--min-weight", type=int, default=3)

@@ -227,12 +227,16 @@ def _print_load_summary(reports: list[Any], counts: dict[str, int], todo: Any, a
     _print_files(todo, reports, as_json)
 
 
-def _score_params(window: int, min_shared: int, min_weight: float, threshold: float, seed: int) -> Any:
+_DEFAULT_THRESHOLD = 0.1  # = cib.clustering.ClusterParams().flag_threshold (kept here: no heavy import at start)
+
+
+def _score_params(window: int, min_shared: int, min_weight: float, threshold: float, seed: int,
+                  fdr: float = 0.01, pair_fdr: float = 0.2, account_priors: bool = True) -> Any:
     from cib.clustering import ClusterParams
     from cib.scoring import ScoreParams
 
-    return ScoreParams(window_s=window, min_shared=min_shared, min_weight=min_weight,
-                       cluster=ClusterParams(flag_threshold=threshold, seed=seed))
+    return ScoreParams(window_s=window, min_shared=min_shared, min_weight=min_weight, fdr=fdr, pair_fdr=pair_fdr,
+                       cluster=ClusterParams(flag_threshold=threshold, seed=seed, account_priors=account_priors))
 
 
 def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -241,10 +245,17 @@ def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Co-posting time window in seconds."),
         click.option("--min-shared", type=click.IntRange(1), default=3, show_default=True,
                      help="Distinct co-posting events a pair needs."),
-        click.option("--min-weight", type=click.FloatRange(0, 1), default=0.15, show_default=True,
-                     help="Minimum normalised pair weight."),
-        click.option("--threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-                     help="Cluster score at which a cluster is flagged."),
+        click.option("--min-weight", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+                     help="Minimum normalised (IDF) pair weight; significance does the filtering by default."),
+        click.option("--threshold", type=click.FloatRange(0, 1), default=_DEFAULT_THRESHOLD, show_default=True,
+                     help="Cluster score at which a significant cluster is flagged; score = min(1, -log10(q)/20) "
+                          "for the cluster's Benjamini-Hochberg adjusted p-value q."),
+        click.option("--fdr", type=click.FloatRange(1e-300, 1), default=0.01, show_default=True,
+                     help="False discovery rate (Benjamini-Hochberg) over clusters."),
+        click.option("--pair-fdr", type=click.FloatRange(1e-300, 1), default=0.2, show_default=True,
+                     help="False discovery rate over candidate account pairs (the edges clustered)."),
+        click.option("--account-priors/--no-account-priors", default=True, show_default=True,
+                     help="Let verified, large or long-established accounts mark syndication as authentic."),
         click.option("--seed", type=int, default=42, show_default=True, help="Seed for clustering."),
     ]):
         fn = option(fn)
@@ -259,7 +270,8 @@ def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--silent", is_flag=True, help="No per-stage figures on stderr.")
 @_errors_to_click
 def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared: int, min_weight: float,
-          threshold: float, seed: int, top: int, silent: bool) -> None:
+          threshold: float, fdr: float, pair_fdr: float, account_priors: bool, seed: int, top: int,
+          silent: bool) -> None:
     """Detect coordinated clusters and store clusters, members, edges and evidence.
 
     \b
@@ -269,7 +281,7 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
     from cib.scoring import score as run_score
 
     store = _store(workspace)
-    params = _score_params(window, min_shared, min_weight, threshold, seed)
+    params = _score_params(window, min_shared, min_weight, threshold, seed, fdr, pair_fdr, account_priors)
     if neo4j_uri:
         from cib.store.neo4j import Neo4jStore
 
@@ -304,13 +316,16 @@ def _print_clusters(clusters: Any, top: int) -> None:
 
     from cib.textsafe import rich_text
 
-    table = Table(title=f"{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged")
+    authentic = int((clusters["cluster_class"] == "authentic").sum() or 0) if clusters.height else 0
+    table = Table(title=f"{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged",
+                  caption=f"{authentic} authentic coordination (syndication): not flagged")
     for col in ("rank", "cluster", "score", "flag", "size", "platforms", "signals"):
         table.add_column(col)
-    for row in clusters.head(top).iter_rows(named=True):  # every cell literal: no markup, controls escaped
-        table.add_row(*map(rich_text, (row["rank"], row["cluster_id"], f"{row['score']:.2f}",
-                                       "●" if row["flagged"] else "", row["size"], ",".join(row["platforms"]),
-                                       ",".join(row["signals"]))))
+    for row in clusters.head(top).iter_rows(named=True):  # flag: ● flagged, A authentic coordination
+        mark = "●" if row["flagged"] else "A" if row["cluster_class"] == "authentic" else ""
+        # every cell literal: no markup, controls escaped
+        table.add_row(*map(rich_text, (row["rank"], row["cluster_id"], f"{row['score']:.2f}", mark, row["size"],
+                                       ",".join(row["platforms"]), ",".join(row["signals"]))))
     Console(soft_wrap=True).print(table)
 
 
@@ -351,10 +366,12 @@ def export() -> None:
               help="Main file format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="Main output file.")
 @click.option("--stix", is_flag=True, help="Also write a STIX 2.1 bundle.")
+@click.option("--include-authentic", is_flag=True,
+              help="Also list clusters classed as authentic coordination (syndication); left out by default.")
 @click.option("--media-signals", type=click.Path(path_type=Path), default=None,
               help="Also write the flagged accounts' media as ThreatExchange/HMA signals (pdq, video_md5, vpdq).")
 @_errors_to_click
-def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
+def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool, include_authentic: bool = False,
                     media_signals: Path | None = None) -> None:
     """One row per account of a flagged cluster, per-platform files and a manifest.
 
@@ -366,8 +383,12 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
     from reports import takedown_rows, write_takedown
 
     store = _store(workspace)
+    import polars as pl
+
     clusters = store.scores("clusters")
     _warn_if_stale(store)
+    if include_authentic and "cluster_class" in clusters.columns:
+        clusters = clusters.with_columns(flagged=pl.col("flagged") | (pl.col("cluster_class") == "authentic"))
     rows = takedown_rows(clusters, store.scores("members"), store.accounts().collect(), store.scores("evidence"),
                          store.posts().select("uid", "account_uid", "created_at", "post_url").collect())
     params = store.score_params()
@@ -377,6 +398,7 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
                            for k, v in params.pop("inputs", {}).items()},
                 "parameters": params, "seed": params.get("cluster", {}).get("seed"),
                 "workspace_generation": params.get("workspace_generation")}
+    manifest["include_authentic"] = include_authentic
     files = write_takedown(rows, output, fmt, manifest=manifest, clusters=clusters, stix=stix)
     click.echo(f"{rows.height} accounts in {rows['cluster_id'].n_unique()} flagged clusters")
     for path in files:
@@ -389,6 +411,27 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
         written, skipped = write_media_signals(store.media().collect(), accounts, media_signals)
         click.echo(f"wrote {media_signals} ({written} signals"
                    + (f"; {skipped} videos skipped: file gone or changed since the load)" if skipped else ")"))
+
+
+@export.command("graph")
+@_workspace_option
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf"]), default="graphml", show_default=True,
+              help="Graph file format (Gephi reads both).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="Output file.")
+@_errors_to_click
+def export_graph(workspace: Path | None, fmt: str, output: Path) -> None:
+    """The scored account graph with node and edge attributes, for Gephi and other graph tools.
+
+    \b
+    Example:
+        cib export graph --format gexf -o accounts.gexf --workspace ws
+    """
+    from cib.graph import write_graph
+
+    store = _store(workspace)
+    nodes, edges = write_graph(output, fmt, edges=store.scores("edges"), clusters=store.scores("clusters"),
+                               members=store.scores("members"), accounts=store.accounts().collect())
+    click.echo(f"wrote {nodes} accounts and {edges} edges to {output}")
 
 
 @cli.command()
@@ -430,8 +473,7 @@ def demo(ctx: click.Context, output: Path, seed: int, accounts: int) -> None:
     ws = output / "workspace"
     ctx.invoke(load, paths=(output / "scenario",), workspace=ws, neo4j_uri=None, on_error="quarantine",
                batch_size=50_000, as_json=False, silent=True)
-    ctx.invoke(score, workspace=ws, neo4j_uri=None, window=3600, min_shared=3, min_weight=0.15, threshold=0.5,
-               seed=42, top=20, silent=False)
+    ctx.invoke(score, workspace=ws, neo4j_uri=None, top=20, silent=False)  # every tuning option at its default
     ctx.invoke(report, workspace=ws, output=output / "report", flagged_only=False, max_edges=4000)
     ctx.invoke(export_takedown, workspace=ws, fmt="csv", output=output / "takedown.csv", stix=True)
     ctx.invoke(evaluate, workspace=ws, truth=output / "scenario" / "ground_truth.json")

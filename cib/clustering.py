@@ -4,27 +4,41 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
 
-from cib.graph import to_igraph
+from cib.graph import cluster_structure, to_igraph
 from cib.schema import CLUSTERS, MEMBERS
+from cib.signals.null import benjamini_hochberg
 
 __all__ = ["ClusterParams", "cluster_scores", "communities", "looks_generated"]
 
-WEIGHTS = {"strength": 0.30, "synchrony": 0.20, "breadth": 0.25, "density": 0.10, "anomaly": 0.15}
-
-
 @dataclass(frozen=True)
 class ClusterParams:
+    """Clustering and flagging settings.
+
+    ``flag_threshold`` applies to the cluster score, ``min(1, -log10(q) / 100)`` where q is the cluster's
+    Benjamini–Hochberg adjusted p-value: 0.1 is q = 1e-10, 1.0 is q ≤ 1e-100. ``min_core``: a flagged
+    cluster's significant-edge subgraph must have a k-core of at least this k (or size - 1 if smaller). ``account_priors`` lets
+    account-level cues (verified, large or long-established accounts) mark a significant cluster as
+    authentic coordination (syndication) instead of flagging it; with it off only behaviour counts.
+    """
+
     min_size: int = 3
-    flag_threshold: float = 0.5
+    min_core: int = 3
+    flag_threshold: float = 0.1
     resolution: float = 1.0
     seed: int = 42
+    account_priors: bool = True
+    established_followers: int = 50_000
+    established_years: float = 2.0
+    established_min_followers: int = 5_000
 
 
 def communities(edges: pl.DataFrame, params: ClusterParams) -> list[list[str]]:
@@ -40,28 +54,35 @@ def communities(edges: pl.DataFrame, params: ClusterParams) -> list[list[str]]:
     return sorted(groups, key=lambda g: (-len(g), g[0]))
 
 
-_GENERATED = re.compile(r"^(?:[a-z]+[._]?\d{4,}|[a-z]{1,3}\d{5,}|user\d+|[a-z0-9]{12,}\d{2,})$", re.IGNORECASE)
+_GENERATED = re.compile(r"^(?:[a-z]+[._]?\d{6,}|[a-z]{1,3}\d{5,}|user\d{4,}|[a-z0-9]*\d[a-z]\d[a-z0-9]*\d{2,})$", re.IGNORECASE)
 
 
 def looks_generated(handle: str | None) -> bool:
-    """Handles that look machine-made: name + long digit run, or long letter-digit soup.
+    """Handles that look machine-made: name + six or more digits, ``user`` + digits, letter–digit soup.
+    Birth years and short numbers (``maria_2001``, ``john1985``, ``olena_k88``) are ordinary human handles.
+    Used only in the explanation, never to flag.
 
     Examples
     --------
     >>> [looks_generated(h) for h in ("olena84729163", "kyiv_independent", "user5531", None)]
     [True, False, True, False]
+    >>> [looks_generated(h) for h in ("maria_2001", "john1985", "olena_k88", "sven.lind2020", "a8x7k2q99")]
+    [False, False, False, False, True]
     """
     return bool(handle) and bool(_GENERATED.match(handle or ""))
 
 
 def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.DataFrame, posts: pl.DataFrame,
-                   accounts: pl.DataFrame, params: ClusterParams,
-                   shareable: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+                   accounts: pl.DataFrame, params: ClusterParams, shareable: pl.DataFrame | None = None, *,
+                   chance: list[tuple[int, float, float]] | None = None, fdr: float = 0.01) -> tuple[pl.DataFrame,
+                                                                                               pl.DataFrame]:
     """CLUSTERS and MEMBERS frames for `groups` (clusters below ``min_size`` are dropped).
 
-    `shareable` (``account_uid, n_shareable``) counts each member's posts that touch an object anyone else
-    touched too; synchrony is the share of those that were in lockstep with another member (CopyCatch-style,
-    group level). Without it, all posts are the denominator.
+    `chance` gives, per group, (observed co-posting events between members, events expected by chance,
+    log10 p-value; see `cib.signals.null`); Benjamini–Hochberg runs over all clusters. A significant
+    cluster is ``inauthentic`` (flagged) unless most members are established accounts publishing the same
+    copy — syndication, the ``authentic`` class, never flagged. `shareable` (``account_uid, n_shareable``)
+    counts each member's posts that touch an object anyone else touched too, for the lockstep share.
     """
     rows: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
@@ -70,27 +91,44 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
     act = {r[0]: r[1:] for r in activity.iter_rows()}
     denominators = dict(shareable.iter_rows()) if shareable is not None else {u: v[0] for u, v in act.items()}
     acc = {r["uid"]: r for r in accounts.iter_rows(named=True)}
-    for group in groups:
-        if len(group) < params.min_size:
-            continue
+    total_volume = 2.0 * float(edges["weight"].sum()) if edges.height else 0.0
+    kept = [(i, g) for i, g in enumerate(groups) if len(g) >= params.min_size]
+    observed = np.array([chance[i][0] if chance else 0 for i, _ in kept], dtype=np.float64)
+    expected = np.array([chance[i][1] if chance else 0.0 for i, _ in kept], dtype=np.float64)
+    log_p = np.array([chance[i][2] if chance else 0.0 for i, _ in kept], dtype=np.float64)
+    log_q = benjamini_hochberg(log_p)
+    for (_, group), obs, exp, lp, lq in zip(kept, observed, expected, log_p, log_q, strict=True):
         cid = "c-" + hashlib.sha1("\n".join(group).encode()).hexdigest()[:12]  # noqa: S324 - an id
         inside = edges.filter(pl.col("src").is_in(group) & pl.col("dst").is_in(group))
         ev = evidence.filter(pl.col("src").is_in(group) & pl.col("dst").is_in(group))
-        comp, facts = _components(group, inside, ev, denominators, acc)
-        authentic = facts["authentic_frac"]
-        score = sum(WEIGHTS[k] * comp[k] for k in WEIGHTS) * (1.0 - 0.6 * authentic)
+        comp, facts = _components(group, inside, ev, denominators, acc, params, posts)
+        structure, roles = cluster_structure(group, edges.filter(pl.col("src").is_in(group)
+                                                                 | pl.col("dst").is_in(group)), ev, total_volume)
+        score = round(min(1.0, max(0.0, -float(lq)) / 100.0), 4)  # the stored score is the one compared
+        # Clusters are built from the pairs that looked best, so a cluster's own p-value is optimistic; a real
+        # group is also dense: every member co-acts beyond chance with several others (k-core).
+        dense = structure["k_core"] >= min(params.min_core, len(group) - 1)
+        significant = bool(lq <= math.log10(fdr)) and score >= params.flag_threshold and dense
+        authentic = significant and params.account_priors and facts["syndication"]
+        cls = "authentic" if authentic else "inauthentic" if significant else "below-threshold"
         signals = sorted({s for lst in inside["signals"].to_list() for s in lst})
         platforms = sorted({uid.split(":", 1)[0] for uid in group})
         firsts = [act[u][1] for u in group if u in act]
         lasts = [act[u][2] for u in group if u in act]
+        z = (obs - exp) / math.sqrt(exp) if exp > 0 else (math.inf if obs else 0.0)
+        leaders = [acc[u]["handle"] or u for u in group if roles[u]["role"] == "leader" and u in acc]
+        facts.update(observed=int(obs), expected=float(exp), log10_q=float(lq), leaders=leaders, cls=cls,
+                     **structure)
         rows.append({
-            "cluster_id": cid, "rank": 0, "score": round(score, 4), "flagged": round(score, 4) >= params.flag_threshold,
+            "cluster_id": cid, "rank": 0, "score": round(score, 4), "flagged": cls == "inauthentic",
             "size": len(group), "platforms": platforms, "signals": signals,
-            "components": json.dumps({**{k: round(v, 4) for k, v in comp.items()}, "authentic": round(authentic, 4)},
-                                     sort_keys=True),
+            "components": json.dumps({k: round(v, 4) for k, v in comp.items()}, sort_keys=True),
             "explanation": _explain(len(group), platforms, signals, inside, comp, facts),
             "n_posts": int(sum(act[u][0] for u in group if u in act)),
             "first_seen": min(firsts) if firsts else None, "last_seen": max(lasts) if lasts else None,
+            "cluster_class": cls, "observed": int(obs), "expected": round(float(exp), 6),
+            "z_score": round(min(z, 1e9), 3), "log10_p": round(float(lp), 4), "log10_q": round(float(lq), 4),
+            **structure,
         })
         degree: dict[str, int] = dict.fromkeys(group, 0)
         strength: dict[str, float] = dict.fromkeys(group, 0.0)
@@ -99,22 +137,21 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
             degree[dst] += 1
             strength[src] += w
             strength[dst] += w
-        members.extend({"cluster_id": cid, "account_uid": u, "degree": degree[u], "strength": round(strength[u], 4)}
-                       for u in group)
+        members.extend({"cluster_id": cid, "account_uid": u, "degree": degree[u], "strength": round(strength[u], 4),
+                        **roles[u]} for u in group)
     clusters = pl.DataFrame(rows, schema=CLUSTERS) if rows else pl.DataFrame(schema=CLUSTERS)
-    clusters = clusters.sort(["score", "cluster_id"], descending=[True, False]).with_columns(
+    clusters = clusters.sort(["score", "log10_p", "cluster_id"], descending=[True, False, False]).with_columns(
         rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64()))
     member_frame = pl.DataFrame(members, schema=MEMBERS) if members else pl.DataFrame(schema=MEMBERS)
     return clusters, member_frame.sort("cluster_id", "account_uid")
 
 
 def _components(group: list[str], inside: pl.DataFrame, ev: pl.DataFrame, denominators: dict[str, int],
-                acc: dict) -> tuple[dict, dict]:
+                acc: dict, params: ClusterParams, posts: pl.DataFrame) -> tuple[dict, dict]:
+    """Descriptive components (for the report, not for flagging) and the facts the explanation cites."""
     n = len(group)
     possible = n * (n - 1) / 2
     density = inside.height / possible if possible else 0.0
-    strength = min(1.0, _num(inside["weight"].mean()) / 0.35)
-    breadth = min(1.0, _num(inside["n_shared"].median()) / 6.0)
     involved = pl.concat([ev.select(a="src", p="post_a"), ev.select(a="dst", p="post_b")]).unique() \
         .group_by("a").agg(k=pl.len())
     inv = dict(involved.iter_rows())
@@ -132,13 +169,29 @@ def _components(group: list[str], inside: pl.DataFrame, ev: pl.DataFrame, denomi
         burst = best / n if best >= 3 else 0.0
     handles = [acc[u]["handle"] for u in group if u in acc]
     generated = sum(looks_generated(h) for h in handles) / n
-    authentic = sum(1 for u in group if (a := acc.get(u)) and (a["verified"] or (a["followers"] or 0) >= 50_000)) / n
-    comp = {"strength": strength, "synchrony": synchrony, "breadth": breadth, "density": density,
-            "anomaly": max(burst, generated)}
+    now = posts["created_at"].max() if posts.height else None
+    established = sum(_established(acc.get(u), params, cast(datetime | None, now)) for u in group) / n
+    reposts = (ev.filter(pl.col("signal").is_in(["co_repost", "co_sound"])).height / max(1, ev.height)
+               if "signal" in ev.columns else 0.0)
+    comp = {"density": density, "synchrony": synchrony, "breadth": min(1.0, _num(inside["n_shared"].median()) / 6.0),
+            "established": established, "generated_handles": generated, "creation_burst": burst}
     gaps = inside["median_gap_s"].drop_nulls()
-    facts = {"burst": burst, "generated": generated, "authentic_frac": authentic,
+    facts = {"burst": burst, "generated": generated, "authentic_frac": established,
+             "syndication": established >= 0.5 and reposts < 0.5,
              "median_gap_s": _num(gaps.median()) if gaps.len() else None}
     return comp, facts
+
+
+def _established(account: dict | None, params: ClusterParams, now: datetime | None) -> bool:
+    """Verified, large, or long-established with a real audience: the account-level prior for syndication."""
+    if not account:
+        return False
+    followers = account["followers"] or 0
+    if account["verified"] or followers >= params.established_followers:
+        return True
+    created = account["created_at"]
+    old = created is not None and now is not None and (now - created).days >= 365.25 * params.established_years
+    return old and followers >= params.established_min_followers
 
 
 _SIGNAL_WORDS = {"co_url": "the same links", "co_repost": "the same reposts/forwards", "co_caption":
@@ -151,6 +204,8 @@ def _explain(n: int, platforms: list[str], signals: list[str], inside: pl.DataFr
     gap = facts["median_gap_s"]
     when = f"a median {_duration(gap)} apart" if gap is not None else "close in time"
     parts = [f"{n} accounts on {', '.join(platforms)} posted {what}, {when}",
+             f"expected by chance: {facts['expected']:.1f} shared posts; observed {facts['observed']}"
+             f" (FDR-adjusted p = {10 ** facts['log10_q']:.1g})",
              f"{comp['synchrony']:.0%} of a typical member's shared posts were in lockstep with another member",
              f"pairs share a median {int(_num(inside['n_shared'].median()))} items"]
     if facts["burst"] >= 0.3:
@@ -158,7 +213,12 @@ def _explain(n: int, platforms: list[str], signals: list[str], inside: pl.DataFr
     if facts["generated"] >= 0.3:
         parts.append(f"{facts['generated']:.0%} of handles look machine-generated")
     if facts["authentic_frac"] > 0:
-        parts.append(f"{facts['authentic_frac']:.0%} are verified or large established accounts (score lowered)")
+        parts.append(f"{facts['authentic_frac']:.0%} are verified, large or long-established accounts")
+    if facts["cls"] == "authentic":
+        parts.append("classed as authentic coordination (syndication): not flagged, left out of takedown exports")
+    parts.append(f"k-core {facts['k_core']}, conductance {facts['conductance']:.2f}")
+    if facts["leaders"]:
+        parts.append("posted first most often: " + ", ".join(sorted(facts["leaders"])[:5]))
     return "; ".join(parts) + "."
 
 

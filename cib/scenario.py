@@ -1,29 +1,36 @@
 """Synthetic scenario generator: realistic exports of all four platforms with planted campaigns, hard
 negatives and ground truth. Used by ``cib demo``, ``cib evaluate``, the tests and the benchmarks.
 
+Every seed draws its own world (`Knobs`, written to ``ground_truth.json``): campaign sizes, timing jitter from
+seconds to an hour, camouflage share 0–80 %, caption variation, account ages, handle styles, and the
+intensity of every hard negative. Settings are chosen on seeds 1–20 and reported on held-out seeds 100–119.
+
+The organic population is made to be hard: accounts post on their own daily rhythm; handles look like real
+ones (``maria_2001``, ``john1985``, ``olena.k88``); niche communities share links from the same few sites and
+the same hashtag sets; most accounts share mainstream news links.
+
 Planted campaigns (ground truth "coordinated"):
 
-- ``bot_farm`` (X): young accounts with generated handles, created in a burst, retweeting the same targets
-  seconds apart and pasting the same caption + link with emoji/prefix noise.
-- ``slow_network`` (X): old, human-looking accounts that mostly post organically; on campaign items they post
-  near-duplicate captions (typos, reordered hashtags, prefixes) and the same article (different utm tags)
-  spread over ±45 minutes.
-- ``forward_hub`` (Telegram): channels forwarding the same source posts minutes apart, with re-encoded copies
-  of the same images (perceptual-hash matches).
-- ``sound_farm`` (TikTok): accounts posting videos with one obscure sound, the same hashtag set and
-  near-identical captions within minutes.
-- ``multilingual_pages`` (Facebook + Telegram): pages and channels posting the same article (utm-tagged) with
-  captions translated into Ukrainian, Russian, English, German and Swedish within half an hour.
+- ``bot_farm`` (X): retweeting the same targets and pasting the same caption + link, seconds to an hour apart.
+- ``slow_network`` (X): old, human-looking accounts posting organically; on campaign items near-duplicate
+  captions and the same article (utm-tagged) spread over up to an hour.
+- ``forward_hub`` (Telegram): channels forwarding the same source posts, with re-encoded copies of images.
+- ``sound_farm`` (TikTok): a slow farm — campaign videos on a few rare sounds jittered up to an hour, varied
+  captions, camouflage videos on trending sounds.
+- ``multilingual_pages`` (Facebook + Telegram): the same article with captions in five languages.
 
-Hard negatives (ground truth "organic"): breaking news shared by hundreds within minutes, viral retweets,
-memes re-uploaded for days, copypasta, a TV-show hashtag storm, power users, and a syndicated outlet group
-(large established pages that legitimately publish the same headlines together).
+Hard negatives (ground truth "organic"): breaking news shared by hundreds within minutes, news junkies (heavy
+accounts that share most breaking news within minutes and repost the same viral posts), viral retweets,
+memes re-uploaded for days, copypasta, a TV-show hashtag storm, power users, niche communities, and
+syndicated outlets (mid-size to large established pages of one owner publishing the same wire copy within
+minutes, many below 50k followers).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,12 +70,34 @@ class Scenario:
     truth: dict[str, list[str]] = field(default_factory=dict)
     negatives: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    knobs: dict[str, Any] = field(default_factory=dict)
+
+
+def _knobs(r: random.Random) -> dict[str, Any]:
+    """The randomised world of one seed: campaign and hard-negative parameters."""
+    def jitter() -> float:  # campaign timing spread, log-uniform from 30 s to one hour
+        return round(math.exp(r.uniform(math.log(30), math.log(3600))), 1)
+
+    return {
+        "jitter_s": {c: jitter() for c in ("bot_farm", "slow_network", "forward_hub", "sound_farm", "multilingual")},
+        "camouflage": {c: round(r.uniform(0.0, 0.8), 3) for c in ("bot_farm", "slow_network", "forward_hub",
+                                                                   "sound_farm", "multilingual")},
+        "typo": round(r.uniform(0.2, 0.9), 3), "participation": round(r.uniform(0.6, 0.85), 3),
+        "bot_handles_generated": r.random() < 0.5, "bot_created_in_burst": r.random() < 0.6,
+        "sizes": {"bot_farm": r.randint(20, 40), "slow_network": r.randint(15, 25), "forward_hub": r.randint(18, 30),
+                  "sound_farm": r.randint(20, 35), "multilingual": r.randint(12, 20)},
+        "sound_farm_sounds": r.randint(2, 4), "junkies": r.randint(10, 25), "junkie_share": round(r.uniform(0.6, 0.95), 3),
+        "junkie_activity": round(r.uniform(3.0, 8.0), 2), "news_events": r.randint(4, 10),
+        "outlets": r.randint(4, 8), "outlet_spread_s": r.randint(30, 900), "communities": r.randint(3, 6),
+        "community_share": round(r.uniform(0.1, 0.35), 3), "community_delay_h": round(r.uniform(2.0, 24.0), 1),
+    }
 
 
 class _Gen:
     def __init__(self, seed: int, accounts: int, days: int, posts_per_account: float) -> None:
         self.r = random.Random(seed)
         self.seed, self.n, self.days, self.ppa = seed, accounts, days, posts_per_account
+        self.k = _knobs(self.r)
         self.words = sorted({"".join(self.r.choice(_SYL) for _ in range(self.r.randint(1, 3))) for _ in range(4000)})
         self.urls = [f"https://{self.r.choice(['news', 'daily', 'herald', 'post', 'times'])}{i % 40}.example/"
                      f"{self.r.choice(self.words)}-{i}" for i in range(6000)]
@@ -77,6 +106,7 @@ class _Gen:
         self.accounts: dict[str, dict[str, dict[str, Any]]] = {p: {} for p in self.posts}
         self.images: list[tuple[str, int, int]] = []  # (relative path, base pattern, variant)
         self.next_id = 10**18 + self.r.randrange(10**17)
+        self.peak: dict[str, float] = {}  # account -> peak hour of its daily rhythm
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def pid(self) -> str:
@@ -86,6 +116,11 @@ class _Gen:
     def ts(self, lo: float = 0.0, hi: float | None = None) -> datetime:
         return START + timedelta(seconds=self.r.uniform(lo, hi if hi is not None else self.days * 86400))
 
+    def daily(self, aid: str) -> datetime:
+        """A time on the account's own daily rhythm (peak hour ± 3 h, any day)."""
+        hour = (self.peak.setdefault(aid, self.r.uniform(0, 24)) + self.r.gauss(0, 3)) % 24
+        return START + timedelta(days=self.r.randrange(self.days), hours=hour)
+
     def sentence(self, lo: int = 6, hi: int = 18) -> str:
         return " ".join(self.r.choice(self.words) for _ in range(self.r.randint(lo, hi)))
 
@@ -93,14 +128,20 @@ class _Gen:
         idx = min(int(self.r.paretovariate(s)) - 1, len(seq) - 1)
         return seq[idx]
 
+    def handle(self, generated: bool = False) -> str:
+        first, last = self.r.choice(_FIRST), self.r.choice(_LAST)
+        if generated:
+            return f"{first}{self.r.randrange(10**7, 10**8)}"
+        year, two = self.r.randint(1962, 2008), self.r.randrange(10, 100)
+        return self.r.choice([f"{first}_{last}", f"{first}{year}", f"{first}_{year}", f"{first}.{last}{two}",
+                              f"{first}{last[0]}{two}", f"{first}_{last}_{year % 100:02d}", f"the{first}{last}",
+                              f"{first}.{last}"])
+
     def account(self, platform: str, *, generated: bool = False, created: datetime | None = None,
                 followers: int | None = None, name: str | None = None) -> str:
         aid = self.pid() if platform in ("x", "tiktok") else str(self.r.randrange(10**9, 10**10))
-        if generated:
-            handle = f"{self.r.choice(_FIRST)}{self.r.randrange(10**7, 10**8)}"
-        else:
-            handle = f"{self.r.choice(_FIRST)}_{self.r.choice(_LAST)}{self.r.choice(['', str(self.r.randrange(99))])}"
-        created = created or START - timedelta(days=self.r.uniform(200, 4000))
+        handle = self.handle(generated)
+        created = created or START - timedelta(days=self.r.uniform(30, 4000))
         self.accounts[platform][aid] = {"id": aid, "handle": handle, "name": name or handle.replace("_", " ").title(),
                                         "created": created,
                                         "followers": followers if followers is not None
@@ -114,12 +155,14 @@ class _Gen:
 
     def caption_variant(self, text: str, tags: list[str]) -> str:
         words = text.split()
-        if len(words) > 4 and self.r.random() < 0.5:  # a typo
+        if len(words) > 4 and self.r.random() < self.k["typo"]:  # a typo
             i = self.r.randrange(len(words))
             w = words[i]
             if len(w) > 3:
                 j = self.r.randrange(1, len(w) - 1)
                 words[i] = w[:j] + w[j + 1:]
+        if len(words) > 6 and self.r.random() < self.k["typo"] / 2:  # a word dropped
+            del words[self.r.randrange(len(words))]
         shuffled = tags[:]
         self.r.shuffle(shuffled)
         return self.r.choice(_NOISE_PREFIX) + " ".join(words) + " " + " ".join(f"#{t}" for t in shuffled)
@@ -127,16 +170,32 @@ class _Gen:
     def utm(self, url: str) -> str:
         return f"{url}?utm_source={self.r.choice(['fb', 'tg', 'tw'])}{self.r.randrange(99)}&utm_medium=social"
 
+    def at(self, t0: float, campaign: str) -> datetime:
+        """A campaign post time: `t0` plus this seed's jitter for `campaign`."""
+        return datetime.fromtimestamp(t0 + self.r.uniform(0, self.k["jitter_s"][campaign]), UTC)
 
-def generate(root: Path | str, *, seed: int = 7, accounts: int = 400, days: int = 14,
+    def camouflage(self, platform: str, aid: str, campaign_posts: int, campaign: str, **extra: Any) -> None:
+        """Organic-looking posts so that `campaign`'s share of this account's posts is 1 - camouflage."""
+        c = self.k["camouflage"][campaign]
+        for _ in range(int(round(campaign_posts * c / (1 - c))) + self.r.randint(0, 2)):
+            more = {"url": self.zipf(self.urls, 0.9)} if self.r.random() < 0.25 else {}
+            if platform == "tiktok":
+                more["sound"] = self.zipf(self.sounds, 1.05)
+            self.post(platform, aid, self.daily(aid), self.sentence(), **more, **extra)
+
+    sounds: list[str]
+
+
+def generate(root: Path | str, *, seed: int = 7, accounts: int = 300, days: int = 14,
              posts_per_account: float = 18.0) -> Scenario:
     """Write a scenario under `root` (x/, telegram/, tiktok/, facebook/, ground_truth.json)."""
+    from cib.scenario_world import hard_negatives, organic_population
+
     g = _Gen(seed, accounts, days, posts_per_account)
     root = Path(root)
     organic = {p: [g.account(p) for _ in range(accounts)] for p in g.posts}
-    power = _organic(g, organic)
-    negatives = _hard_negatives(g, organic)
-    negatives["power_users"] = sorted(_uid("x", a) for a in power)
+    negatives = organic_population(g, organic)
+    negatives.update(hard_negatives(g, organic))
     truth = {
         "bot_farm": _bot_farm(g),
         "slow_network": _slow_network(g),
@@ -147,9 +206,9 @@ def generate(root: Path | str, *, seed: int = 7, accounts: int = 400, days: int 
     from cib.scenario_writers import write_all
 
     counts = write_all(g, root)
-    scenario = Scenario(root=root, seed=seed, truth=truth, negatives=negatives, counts=counts)
+    scenario = Scenario(root=root, seed=seed, truth=truth, negatives=negatives, counts=counts, knobs=g.k)
     (root / "ground_truth.json").write_text(json.dumps(
-        {"seed": seed, "campaigns": truth, "hard_negatives": negatives, "counts": counts,
+        {"seed": seed, "campaigns": truth, "hard_negatives": negatives, "counts": counts, "knobs": g.k,
          "coordinated": sorted({u for members in truth.values() for u in members})}, indent=1, sort_keys=True), "utf-8")
     return scenario
 
@@ -158,175 +217,122 @@ def _uid(platform: str, aid: str) -> str:
     return f"{platform}:{aid}" if platform != "telegram" else f"telegram:channel{aid}"
 
 
-def _organic(g: _Gen, organic: dict[str, list[str]]) -> set[str]:
-    power = set(g.r.sample(organic["x"], max(1, len(organic["x"]) // 50)))
-    originals = [g.post("x", g.r.choice(organic["x"]), g.ts(), g.sentence()) for _ in range(200)]
-    sounds = [g.pid() for _ in range(3000)]
-    for platform, ids in organic.items():
-        for aid in ids:
-            n = int(g.r.lognormvariate(0, 0.8) * g.ppa) + 1
-            if aid in power:
-                n *= 12
-            for _ in range(n):
-                when = g.ts()
-                text = g.sentence()
-                extra: dict[str, Any] = {}
-                if g.r.random() < 0.3:
-                    extra["url"] = g.zipf(g.urls, 0.9)
-                if g.r.random() < 0.25:
-                    text += " " + " ".join(f"#{g.zipf(g.tags, 1.0)}" for _ in range(g.r.randint(1, 4)))
-                if platform == "x" and g.r.random() < 0.15:
-                    orig = g.zipf(originals, 1.0)
-                    extra = {"retweet": orig}
-                    text = ""
-                if platform == "tiktok":
-                    extra["sound"] = g.zipf(sounds, 1.05)
-                g.post(platform, aid, when, text, **extra)
-    return power
-
-
-def _hard_negatives(g: _Gen, organic: dict[str, list[str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    news = []
-    for e in range(6):  # breaking news: hundreds share one URL within 45 minutes, across platforms
-        url, t0 = g.urls[3000 + e], g.ts(86400, (g.days - 1) * 86400).timestamp()
-        for platform in ("x", "facebook", "telegram"):
-            for aid in g.r.sample(organic[platform], min(len(organic[platform]), g.r.randint(60, 150))):
-                g.post(platform, aid, datetime.fromtimestamp(t0 + g.r.expovariate(1 / 600), UTC),
-                       g.r.choice(["BREAKING", "wow", "unbelievable", "read this", ""]) + " " + g.sentence(3, 9),
-                       url=url)
-                news.append(_uid(platform, aid))
-    out["breaking_news"] = sorted(set(news))
-    viral = []
-    for _ in range(3):  # viral retweets
-        orig = g.post("x", g.r.choice(organic["x"]), g.ts(0, 86400 * (g.days - 2)), g.sentence())
-        for aid in g.r.sample(organic["x"], min(len(organic["x"]), 250)):
-            g.post("x", aid, orig["ts"] + timedelta(seconds=g.r.expovariate(1 / 3000)), "", retweet=orig)
-            viral.append(_uid("x", aid))
-    out["viral_retweets"] = sorted(set(viral))
-    memes = []
-    for m in range(3):  # memes re-uploaded for days (re-encoded copies)
-        for aid in g.r.sample(organic["telegram"], min(len(organic["telegram"]), 60)):
-            path = f"photos/meme_{m}_{aid}.jpg"
-            g.images.append((path, 1000 + m, g.r.randrange(4)))
-            g.post("telegram", aid, g.ts(), g.sentence(2, 6), photo=path)
-            memes.append(_uid("telegram", aid))
-    out["memes"] = sorted(set(memes))
-    pasta = g.sentence(14, 20)
-    copy = []
-    for aid in g.r.sample(organic["x"], min(len(organic["x"]), 150)):  # copypasta over a day
-        g.post("x", aid, g.ts(86400 * 3, 86400 * 4), g.caption_variant(pasta, []))
-        copy.append(_uid("x", aid))
-    out["copypasta"] = sorted(set(copy))
-    storm = []
-    tags = " ".join(f"#{t}" for t in ("eurovision", "final", "douzepoints"))
-    for aid in g.r.sample(organic["tiktok"], min(len(organic["tiktok"]), 200)):  # TV hashtag storm
-        g.post("tiktok", aid, g.ts(86400 * 5, 86400 * 5 + 7200), g.sentence(2, 8) + " " + tags, sound=g.pid())
-        storm.append(_uid("tiktok", aid))
-    out["hashtag_storm"] = sorted(set(storm))
-    outlets = [g.account("facebook", followers=g.r.randrange(300_000, 2_000_000), name=f"Regional Herald {i}")
-               for i in range(5)]
-    for _ in range(30):  # syndicated outlets: same headline + link within minutes, every day
-        url, head, t0 = g.urls[4000 + g.r.randrange(1000)], g.sentence(8, 12), g.ts().timestamp()
-        for aid in outlets:
-            g.post("facebook", aid, datetime.fromtimestamp(t0 + g.r.uniform(0, 300), UTC), head, url=url)
-    out["syndicated_outlets"] = sorted(_uid("facebook", a) for a in outlets)
-    return out
-
-
 def _campaign_text(g: _Gen, lang: str = "en") -> tuple[str, list[str]]:
     topic = g.r.choice(_TOPICS)
     text = g.r.choice(_CAMPAIGN[lang]).format(t=topic) + " " + g.sentence(3, 6)
     return text, [g.r.choice(g.tags) for _ in range(3)]
 
 
+def _members(g: _Gen, platform: str, campaign: str, *, young: bool = False, generated: bool = False,
+             followers: tuple[int, int] = (0, 400)) -> list[str]:
+    """Campaign accounts: created in a burst (`young`) or aged like anyone else."""
+    birth = START - timedelta(days=g.r.uniform(20, 90))
+    return [g.account(platform, generated=generated,
+                      created=birth + timedelta(hours=g.r.uniform(0, 20)) if young else None,
+                      followers=g.r.randrange(*followers)) for _ in range(g.k["sizes"][campaign])]
+
+
 def _bot_farm(g: _Gen) -> list[str]:
-    birth = START - timedelta(days=60)
-    bots = [g.account("x", generated=True, created=birth + timedelta(hours=g.r.uniform(0, 72)),
-                      followers=g.r.randrange(0, 40)) for _ in range(40)]
+    bots = _members(g, "x", "bot_farm", young=g.k["bot_created_in_burst"], generated=g.k["bot_handles_generated"])
     boss = g.account("x", followers=12_000)
-    for _ in range(25):
+    count = dict.fromkeys(bots, 0)
+    for _ in range(g.r.randint(12, 25)):
         target = g.post("x", boss, g.ts(0, (g.days - 1) * 86400), g.sentence())
         for aid in bots:
-            if g.r.random() < 0.75:
-                g.post("x", aid, target["ts"] + timedelta(seconds=g.r.uniform(5, 300)), "", retweet=target)
-    for _ in range(10):
+            if g.r.random() < g.k["participation"]:
+                g.post("x", aid, g.at(target["ts"].timestamp() + 5, "bot_farm"), "", retweet=target)
+                count[aid] += 1
+    for _ in range(g.r.randint(6, 12)):
         text, tags = _campaign_text(g)
         url, t0 = g.utm(g.urls[5000 + g.r.randrange(900)]), g.ts().timestamp()
         for aid in bots:
-            if g.r.random() < 0.7:
-                g.post("x", aid, datetime.fromtimestamp(t0 + g.r.uniform(0, 600), UTC), g.caption_variant(text, tags),
-                       url=url)
+            if g.r.random() < g.k["participation"]:
+                g.post("x", aid, g.at(t0, "bot_farm"), g.caption_variant(text, tags), url=url)
+                count[aid] += 1
     for aid in bots:
-        for _ in range(g.r.randint(0, 4)):
-            g.post("x", aid, g.ts(), g.sentence())
+        g.camouflage("x", aid, count[aid], "bot_farm")
     return sorted(_uid("x", a) for a in bots)
 
 
 def _slow_network(g: _Gen) -> list[str]:
-    members = [g.account("x") for _ in range(25)]
-    for aid in members:
-        for _ in range(g.r.randint(15, 35)):
-            g.post("x", aid, g.ts(), g.sentence(), **({"url": g.zipf(g.urls, 0.9)} if g.r.random() < 0.3 else {}))
-    for _ in range(15):
+    members = _members(g, "x", "slow_network", followers=(50, 3000))
+    count = dict.fromkeys(members, 0)
+    for _ in range(g.r.randint(12, 20)):
         text, tags = _campaign_text(g)
         url, t0 = g.urls[5000 + g.r.randrange(900)], g.ts(3600, (g.days * 86400) - 3600).timestamp()
         for aid in members:
-            if g.r.random() < 0.6:
-                g.post("x", aid, datetime.fromtimestamp(t0 + g.r.uniform(-2700, 2700), UTC),
-                       g.caption_variant(text, tags), url=g.utm(url))
+            if g.r.random() < g.k["participation"]:
+                g.post("x", aid, g.at(t0, "slow_network"), g.caption_variant(text, tags), url=g.utm(url))
+                count[aid] += 1
+    for aid in members:
+        g.camouflage("x", aid, count[aid], "slow_network")
     return sorted(_uid("x", a) for a in members)
 
 
 def _forward_hub(g: _Gen, organic_channels: list[str]) -> list[str]:
     sources = [g.account("telegram", name=f"Source Channel {i}") for i in range(3)]
-    hub = [g.account("telegram", created=START - timedelta(days=g.r.uniform(20, 25))) for _ in range(30)]
-    for k in range(20):
+    hub = _members(g, "telegram", "forward_hub", young=True)
+    count = dict.fromkeys(hub, 0)
+    for k in range(g.r.randint(14, 22)):
         src = g.r.choice(sources)
         text = _campaign_text(g, g.r.choice(["uk", "ru"]))[0]
         photo = k < 6
         original = g.post("telegram", src, g.ts(0, (g.days - 1) * 86400), text)
         for aid in hub:
-            if g.r.random() < 0.7:
+            if g.r.random() < g.k["participation"]:
                 extra: dict[str, Any] = {"forwarded_from": g.accounts["telegram"][src]["name"]}
                 if photo:
                     path = f"photos/hub_{k}_{aid}.jpg"
                     g.images.append((path, k, g.r.randrange(4)))
                     extra["photo"] = path
-                g.post("telegram", aid, original["ts"] + timedelta(seconds=g.r.uniform(60, 600)), text, **extra)
+                g.post("telegram", aid, g.at(original["ts"].timestamp() + 30, "forward_hub"), text, **extra)
+                count[aid] += 1
+    for aid in hub:
+        g.camouflage("telegram", aid, count[aid], "forward_hub")
     for src in sources:  # organic channels forward the popular sources now and then: not coordination
         for aid in g.r.sample(organic_channels, min(len(organic_channels), 40)):
-            g.post("telegram", aid, g.ts(), g.sentence(), forwarded_from=g.accounts["telegram"][src]["name"])
+            g.post("telegram", aid, g.daily(aid), g.sentence(), forwarded_from=g.accounts["telegram"][src]["name"])
     return sorted(_uid("telegram", a) for a in hub + sources)  # the sources run the hub
 
 
 def _sound_farm(g: _Gen) -> list[str]:
-    birth = START - timedelta(days=30)
-    farm = [g.account("tiktok", generated=True, created=birth + timedelta(hours=g.r.uniform(0, 96)),
-                      followers=g.r.randrange(0, 200)) for _ in range(30)]
-    sound = g.pid()
-    for _ in range(15):
+    young = g.r.random() < 0.5 or not g.k["bot_created_in_burst"]  # at least one farm is created in a burst
+    farm = _members(g, "tiktok", "sound_farm", young=young, generated=g.r.random() < 0.5,
+                    followers=(0, 2000))
+    rare = [g.pid() for _ in range(g.k["sound_farm_sounds"])]
+    count = dict.fromkeys(farm, 0)
+    for _ in range(g.r.randint(12, 20)):
         text, tags = _campaign_text(g)
-        t0 = g.ts().timestamp()
+        t0, sound = g.ts().timestamp(), g.r.choice(rare)
         for aid in farm:
-            if g.r.random() < 0.7:
-                g.post("tiktok", aid, datetime.fromtimestamp(t0 + g.r.uniform(0, 1200), UTC),
-                       g.caption_variant(text, tags), sound=sound)
+            if g.r.random() < g.k["participation"]:
+                caption = g.caption_variant(text if g.r.random() < 0.6 else _campaign_text(g)[0], tags)
+                g.post("tiktok", aid, g.at(t0, "sound_farm"), caption, sound=sound)
+                count[aid] += 1
+    for aid in farm:  # camouflage on trending sounds
+        g.camouflage("tiktok", aid, count[aid], "sound_farm")
     return sorted(_uid("tiktok", a) for a in farm)
 
 
 def _multilingual(g: _Gen) -> list[str]:
     langs = list(_CAMPAIGN)
-    pages = [(g.account("facebook", name=f"{g.r.choice(_LAST).title()} Today"), langs[i % 5]) for i in range(20)]
-    chans = [(g.account("telegram"), langs[i % 5]) for i in range(8)]
-    for _ in range(12):
+    size = g.k["sizes"]["multilingual"]
+    pages = [(g.account("facebook", name=f"{g.r.choice(_LAST).title()} Today {i}"), langs[i % 5])
+             for i in range(size)]
+    chans = [(g.account("telegram"), langs[i % 5]) for i in range(max(4, size // 2))]
+    count = dict.fromkeys([a for a, _ in pages + chans], 0)
+    for _ in range(g.r.randint(10, 16)):
         url, topic, t0 = g.urls[5900 + g.r.randrange(100)], g.r.randrange(3), g.ts().timestamp()
         for platform, members in (("facebook", pages), ("telegram", chans)):
             for aid, lang in members:
-                if g.r.random() < 0.75:
+                if g.r.random() < g.k["participation"]:
                     template = _CAMPAIGN[lang][topic % len(_CAMPAIGN[lang])]
-                    g.post(platform, aid, datetime.fromtimestamp(t0 + g.r.uniform(0, 1800), UTC),
-                           template.format(t=g.r.choice(_TOPICS)), url=g.utm(url))
+                    g.post(platform, aid, g.at(t0, "multilingual"), template.format(t=g.r.choice(_TOPICS)),
+                           url=g.utm(url))
+                    count[aid] += 1
+    for platform, members in (("facebook", pages), ("telegram", chans)):
+        for aid, _ in members:
+            g.camouflage(platform, aid, count[aid], "multilingual")
     return sorted([_uid("facebook", a) for a, _ in pages] + [_uid("telegram", a) for a, _ in chans])
 
 

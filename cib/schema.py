@@ -152,6 +152,8 @@ EDGES = pl.Schema(
         "min_gap_s": pl.Float64(),
         "median_gap_s": pl.Float64(),
         "evidence": _STRS,  # post uid pairs "a|b", strongest first, capped
+        "expected": pl.Float64(),  # co-posting events the null model expects for this pair by chance
+        "log10_p": pl.Float64(),  # log10 Poisson P(observed or more | expected)
     }
 )
 
@@ -165,6 +167,8 @@ EVIDENCE = pl.Schema(
         "post_b": _STR,
         "gap_s": pl.Float64(),
         "idf": pl.Float64(),
+        "src_first": pl.Boolean(),  # src acted first on this object (leader/follower)
+        "expected": pl.Float64(),  # chance of this one co-action under the null model (a probability)
     }
 )
 
@@ -182,6 +186,14 @@ CLUSTERS = pl.Schema(
         "n_posts": pl.Int64(),
         "first_seen": TS,
         "last_seen": TS,
+        "cluster_class": _STR,  # "inauthentic" (flagged) | "authentic" (syndication) | "below-threshold"
+        "observed": pl.Int64(),  # co-posting events between members (all candidate pairs inside)
+        "expected": pl.Float64(),  # the same count expected by chance under the null model
+        "z_score": pl.Float64(),  # (observed - expected) / sqrt(expected)
+        "log10_p": pl.Float64(),  # log10 Poisson P(observed or more | expected)
+        "log10_q": pl.Float64(),  # log10 Benjamini-Hochberg adjusted p over all clusters
+        "k_core": pl.Int64(),  # largest k such that the cluster subgraph has a non-empty k-core
+        "conductance": pl.Float64(),  # cut weight / min(volume in, volume out) against the whole graph
     }
 )
 
@@ -191,6 +203,9 @@ MEMBERS = pl.Schema(
         "account_uid": _STR,
         "degree": pl.Int64(),
         "strength": pl.Float64(),
+        "core_number": pl.Int64(),  # k-core number inside the cluster subgraph
+        "lead_share": pl.Float64(),  # share of its evidence co-actions in which this account acted first
+        "role": _STR,  # "leader" | "follower" | "peer" (from who posts first in the evidence)
     }
 )
 

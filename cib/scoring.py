@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from cib.clustering import ClusterParams, cluster_scores, communities
 from cib.schema import EDGES, EVIDENCE
 from cib.signals import actions, coded_edges, coded_pairs, decode_evidence, encode
+from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
 
 __all__ = ["ScoreParams", "ScoreResult", "score"]
 
@@ -28,7 +31,9 @@ class ScoreParams:
     hot_min_accounts: int = 500
     hot_share: float = 0.01
     min_shared: int = 3
-    min_weight: float = 0.15
+    min_weight: float = 0.0
+    fdr: float = 0.01  # Benjamini-Hochberg false discovery rate over clusters
+    pair_fdr: float = 0.2  # Benjamini-Hochberg false discovery rate over candidate pairs (edges to cluster on)
     caption_threshold: float = 0.6
     min_caption_tokens: int = 4
     min_hashtags: int = 3
@@ -76,7 +81,14 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
                  "co-actions inside one window)", capped, params.hot_min_accounts, 100 * params.hot_share,
                  params.max_neighbours)
     done("co-timing pairs", pairs.height)
-    edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight)
+    hot_limit = max(params.hot_min_accounts, params.hot_share * coded.accounts.len())
+    null = fit_null(coded.actions, coded.accounts.len(), window_s=params.window_s, hot_limit=hot_limit,
+                    pairs=pairs)
+    tested = pair_significance(pairs, null)
+    significant = tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
+    done("null model", tested.height)
+    edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight,
+                        significance=significant)
     done("edges", edges.height)
     groups = communities(edges, params.cluster)
     done("clustering", len(groups))
@@ -86,20 +98,58 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
     codes = {uid: i for i, uid in enumerate(coded.accounts.to_list())}
     edge_codes = pl.DataFrame({"src": [codes[u] for u in edges["src"]], "dst": [codes[u] for u in edges["dst"]]},
                               schema={"src": pl.UInt32, "dst": pl.UInt32})
-    kept = decode_evidence(coded, pairs.join(edge_codes, on=["src", "dst"], how="semi"))
+    kept_codes = pairs.join(edge_codes, on=["src", "dst"], how="semi")
+    kept = decode_evidence(coded, kept_codes.with_columns(expected=null.per_object(kept_codes)))
     del pairs
+    chance = [_cluster_chance(group, codes, tested, null) for group in groups]
     # Lockstep is judged on what a member shared with anyone at all: camouflage posts dilute nothing.
     shared_objects = acts.group_by("object").agg(n=pl.col("account_uid").n_unique()).filter(pl.col("n") >= 2)
     shareable = (acts.filter(pl.col("account_uid").is_in(member_uids))
                  .join(shared_objects, on="object", how="semi")
                  .group_by("account_uid").agg(n_shareable=pl.col("post_uid").n_unique()))
-    clusters, members = cluster_scores(groups, edges, kept, post_cols, acc, params.cluster, shareable)
+    clusters, members = cluster_scores(groups, edges, kept, post_cols, acc, params.cluster, shareable,
+                                       chance=chance, fdr=params.fdr)
     evidence = (kept.sort(["src", "dst", "idf", "gap_s"], descending=[False, False, True, False])
                 .group_by("src", "dst", maintain_order=True).head(params.evidence_per_edge)
                 .select(EVIDENCE.names()))
     done("cluster scores", clusters.height)
     return ScoreResult(tables={"edges": edges.select(EDGES.names()), "evidence": evidence, "clusters": clusters,
                                "members": members}, stages=stages, capped_objects=capped)
+
+
+def pair_significance(pairs: pl.DataFrame, null: Null) -> pl.DataFrame:
+    """Every candidate pair (codes): ``src, dst, observed, expected, log10_p, log10_q`` and the observed
+    counts per popularity tier ``o0 … o4``.
+
+    ``observed`` counts distinct co-posting events (posts of the less active side) in the popularity tier
+    that gives the smallest p-value, ``expected`` the null model's λ there (λ counts objects, and one post can
+    touch several, so the test errs towards "chance"); ``log10_p`` is Bonferroni-corrected for the tiers.
+    """
+    tiers = [f"o{i}" for i in range(len(TIERS))]
+    binned = pairs.join(null.objects.select("obj", "n"), on="obj", how="left").with_columns(
+        b=pl.col("n").cast(pl.Float64).log(2).floor().cast(pl.Int64))
+    observed = (binned.group_by("src", "dst").agg(
+        [pl.min_horizontal(pl.col("post_a").filter(pl.col("b") < t).n_unique(),
+                           pl.col("post_b").filter(pl.col("b") < t).n_unique()).alias(name)
+         for name, t in zip(tiers, TIERS, strict=True)])
+        .sort("src", "dst"))
+    counts = observed.select(tiers).to_numpy().astype(np.float64).reshape(-1, len(TIERS))
+    lam = null.expected(observed["src"].to_numpy().astype(np.int64), observed["dst"].to_numpy().astype(np.int64))
+    obs, exp, log_p = tiered(counts, lam)
+    return observed.with_columns(
+        observed=pl.Series(obs.astype(np.int64)), expected=pl.Series(exp), log10_p=pl.Series(log_p),
+        log10_q=pl.Series(benjamini_hochberg(log_p)))
+
+
+def _cluster_chance(group: list[str], codes: dict[str, int], tested: pl.DataFrame,
+                    null: Null) -> tuple[int, float, float]:
+    """(observed co-posting events between members, events expected by chance, log10 p) in the best tier."""
+    member_codes = np.array(sorted(codes[u] for u in group), dtype=np.int64)
+    wanted = pl.Series(member_codes, dtype=pl.UInt32)
+    inside = tested.filter(pl.col("src").is_in(wanted) & pl.col("dst").is_in(wanted))
+    counts = inside.select([f"o{i}" for i in range(len(TIERS))]).sum().to_numpy().astype(np.float64)
+    obs, exp, log_p = tiered(counts.reshape(1, -1), null.expected_within(member_codes)[None, :])
+    return int(obs[0]), float(exp[0]), float(log_p[0])
 
 
 def _rss_mb() -> float:

@@ -31,7 +31,7 @@ def _ts(t: datetime) -> str:
 
 
 def lockstep_export(path: Path, *, gap_s: int = 120, sizes: tuple[int, ...] = (4,), shared: int = 3,
-                    background: int = 30) -> None:
+                    background: int = 300) -> None:
     """An X API v2 export: one group per entry of `sizes`, of that many accounts that each post the same
     `shared` rare links, one account every `gap_s` seconds, plus two links of their own each, among
     `background` ordinary accounts."""
@@ -54,7 +54,9 @@ def lockstep_export(path: Path, *, gap_s: int = 120, sizes: tuple[int, ...] = (4
         uid = str(2 * 10**17 + b)
         users.append({"id": uid, "username": f"reader{b}", "name": "Reader"})
         post(uid, T0 + timedelta(days=20, minutes=b), f"https://news.example/{b}")
-    path.write_text(json.dumps({"data": data, "includes": {"users": users}}) + "\n", "utf-8")
+    pages = [data[i:i + 50] for i in range(0, len(data), 50)]  # API pages of 50 tweets with their authors
+    path.write_text("".join(json.dumps({"data": page, "includes": {"users": [
+        u for u in users if u["id"] in {t["author_id"] for t in page}]}}) + "\n" for page in pages), "utf-8")
 
 
 def _run(*args: str) -> Result:
@@ -167,7 +169,7 @@ def test_score_prints_each_stage_unless_silent(lockstep_ws: Path) -> None:
     loud = _run("score", "-w", lockstep_ws)
     assert loud.exit_code == 0, loud.output
     stages = [line.split(":")[0].strip() for line in loud.stderr.splitlines()]
-    assert stages == ["actions", "co-timing pairs", "edges", "clustering", "cluster scores"]
+    assert stages == ["actions", "co-timing pairs", "null model", "edges", "clustering", "cluster scores"]
     assert all(" rows " in line and "rss" in line for line in loud.stderr.splitlines())
     assert _run("score", "-w", lockstep_ws, "--silent").stderr == ""
 

@@ -29,12 +29,14 @@ def hostile_export(path: Path) -> None:
                          "created_at": (t0 + timedelta(hours=item, seconds=7 * i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                          "text": f"{PAYLOAD} {SCRIPT} javascript:alert(1) caption number {item} is shared here",
                          "entities": {"urls": [{"url": "https://t.co/x", "expanded_url": f"https://evil.example/{item}"}]}})
-    for k in range(30):  # ordinary background accounts, so that shared links are rare (IDF > 0)
+    for k in range(300):  # ordinary background accounts: shared links are rare (IDF > 0) and chance is small
         users.append({"id": str(3 * 10**18 + k), "username": f"reader{k}", "name": "Reader"})
-        data.append({"id": str(4 * 10**18 + k), "author_id": users[-1]["id"], "text": f"hello {k}",
+        data.append({"id": str(4 * 10**18 + k), "author_id": users[-1]["id"], "text": f"hello {k} from an ordinary reader",
                      "created_at": (t0 + timedelta(minutes=k)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                      "entities": {"urls": [{"url": "https://t.co/y", "expanded_url": f"https://ok.example/{k}"}]}})
-    path.write_text(json.dumps({"data": data, "includes": {"users": users}}) + "\n")
+    pages = [data[i:i + 50] for i in range(0, len(data), 50)]  # API pages of 50 tweets with their authors
+    path.write_text("".join(json.dumps({"data": page, "includes": {"users": [
+        u for u in users if u["id"] in {t["author_id"] for t in page}]}}) + "\n" for page in pages))
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,8 @@ def encode(actions: pl.DataFrame) -> Coded:
              .join(pl.DataFrame({"account_uid": accounts}).with_row_index("acc"), on="account_uid")
              .join(pl.DataFrame({"post_uid": posts}).with_row_index("post"), on="post_uid")
              .join(objects, on="object")
-             .join(pl.DataFrame({"signal": signals}, schema={"signal": pl.String}).with_row_index("sig").with_columns(pl.col("sig").cast(pl.UInt8)),
+             .join(pl.DataFrame({"signal": signals}, schema={"signal": pl.String()}).with_row_index("sig")
+                   .with_columns(pl.col("sig").cast(pl.UInt8)),
                    on="signal")
              .select("acc", "post", "obj", "ts", "sig"))
     n_accounts = max(accounts.len(), 2)
@@ -61,7 +62,8 @@ def encode(actions: pl.DataFrame) -> Coded:
 
 def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25, per_object: str = "closest",
                 hot_min_accounts: int | None = None, hot_share: float = 0.01) -> tuple[pl.DataFrame, int]:
-    """Co-actions ``(src, dst, obj, post_a, post_b, gap_s, sig)`` as codes, ``src < dst``, and the number
+    """Co-actions ``(src, dst, obj, post_a, post_b, gap_s, sig, src_first)`` as codes, ``src < dst``
+    (``src_first``: src acted first — who leads, who follows), and the number
     of objects that were capped: neighbourhoods cut at `max_neighbours`, plus *hot* objects — touched by more
     than ``max(hot_min_accounts, hot_share × accounts)`` accounts — which are not paired at all (their IDF
     weight is near zero, and pairing them is most of the cost and most of the false positives).
@@ -90,9 +92,9 @@ def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25,
             src=pl.min_horizontal("a", "b"), dst=pl.max_horizontal("a", "b"), obj="obj",
             post_a=pl.when(pl.col("a") < pl.col("b")).then("pa").otherwise("pb"),
             post_b=pl.when(pl.col("a") < pl.col("b")).then("pb").otherwise("pa"),
-            gap_s=(pl.col("tb") - pl.col("ts")).cast(pl.Int32), sig="sig"))
+            gap_s=(pl.col("tb") - pl.col("ts")).cast(pl.Int32), sig="sig", src_first=pl.col("a") < pl.col("b")))
     empty = pl.DataFrame(schema={"src": pl.UInt32, "dst": pl.UInt32, "obj": pl.UInt32, "post_a": pl.UInt32,
-                                 "post_b": pl.UInt32, "gap_s": pl.Int32, "sig": pl.UInt8})
+                                 "post_b": pl.UInt32, "gap_s": pl.Int32, "sig": pl.UInt8, "src_first": pl.Boolean})
     if not found:
         return empty, capped
     pairs = pl.concat(found)
@@ -104,15 +106,20 @@ def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25,
 
 
 def coded_edges(coded: Coded, pairs: pl.DataFrame, *, min_shared: int = 3, min_weight: float = 0.15,
-                evidence_per_edge: int = 5) -> pl.DataFrame:
+                evidence_per_edge: int = 5, significance: pl.DataFrame | None = None) -> pl.DataFrame:
     """Account–account EDGES from coded co-actions.
 
     ``n_shared`` counts distinct co-posting events (posts of the less active side), so one post that shares
     a URL, a caption and a hashtag set with another counts once. ``weight`` is the IDF mass of the shared
     objects over the geometric mean of both accounts' IDF mass, in [0, 1].
+
+    `significance` (coded ``src, dst, expected, log10_p``, see `cib.signals.null`) keeps only those pairs and
+    carries their chance expectation onto the edges; without it both columns are null.
     """
     if pairs.height == 0:
         return pl.DataFrame(schema=EDGES)
+    if significance is not None:
+        pairs = pairs.join(significance.select("src", "dst"), on=["src", "dst"], how="semi")
     scored = pairs.join(coded.idf, on="obj")
     agg = (scored.group_by("src", "dst").agg(
         shared=pl.col("idf").sort().sum(),
@@ -136,6 +143,10 @@ def coded_edges(coded: Coded, pairs: pl.DataFrame, *, min_shared: int = 3, min_w
                 .unique(["src", "dst", "pair"], keep="first", maintain_order=True)
                 .group_by("src", "dst", maintain_order=True).agg(evidence=pl.col("pair").head(evidence_per_edge)))
     signal_names = pl.Series(coded.signals)
+    if significance is not None:
+        agg = agg.join(significance.select("src", "dst", "expected", "log10_p"), on=["src", "dst"], how="left")
+    else:
+        agg = agg.with_columns(expected=pl.lit(None, pl.Float64), log10_p=pl.lit(None, pl.Float64))
     edges = (agg.join(evidence, on=["src", "dst"])
              .with_columns(signals=pl.col("sigs").list.eval(pl.element().cast(pl.Int64))
                            .map_elements(lambda codes: signal_names.gather(codes).sort(),
@@ -148,6 +159,9 @@ def coded_edges(coded: Coded, pairs: pl.DataFrame, *, min_shared: int = 3, min_w
 def decode_evidence(coded: Coded, pairs: pl.DataFrame, *, codes: bool = False) -> pl.DataFrame:
     """Coded co-actions as EVIDENCE rows (uids and signal names); with `codes`, src/dst stay codes."""
     frame = pairs.join(coded.idf, on="obj", how="left") if "idf" not in pairs.columns else pairs
+    for column, dtype in (("src_first", pl.Boolean()), ("expected", pl.Float64())):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype).alias(column))
     out = frame.with_columns(
         post_a=_decode(pl.col("post_a"), coded.posts), post_b=_decode(pl.col("post_b"), coded.posts),
         signal=pl.col("sig").cast(pl.Int64).map_elements(lambda i: coded.signals[i], return_dtype=pl.String),
