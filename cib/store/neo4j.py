@@ -19,6 +19,7 @@ Every statement comes from ``queries/``; data travels only as parameters. Creden
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -35,7 +36,7 @@ from cib.store.neo4j_model import HASH, ISO_UTC, KEYS, REL_ENDS, GraphFrames, gr
 if TYPE_CHECKING:
     import neo4j
 
-__all__ = ["SCHEMES", "Neo4jStore", "check_uri"]
+__all__ = ["SCHEMES", "Neo4jStore", "bind_parameters", "check_uri", "query_parameters"]
 
 SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _MEDIA_PROPS = [c for c in MEDIA_STRUCT.to_schema() if c != "key"]
@@ -72,6 +73,67 @@ def check_uri(uri: str) -> str:
                          f"{hint} (schemes: {', '.join(SCHEMES)})")
     del port
     return uri
+
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_DEFAULT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*) \(default ([^)]*)\)")
+_INT = re.compile(r"-?[0-9]+", re.ASCII)
+_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+", re.ASCII)
+
+
+def _value(text: str) -> Any:
+    """A ``-p`` value: ASCII integers and decimals become numbers, everything else stays text.
+
+    >>> _value("2"), _value("-0.5"), _value("²"), _value("c-01")
+    (2, -0.5, '²', 'c-01')
+    """
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+def query_parameters(name: str) -> dict[str, Any]:
+    """Parameters of query `name` with their defaults (``...`` when required), from its text and purpose line.
+
+    >>> query_parameters("read/cross_platform_clusters")
+    {'min_platforms': 2}
+    >>> query_parameters("read/accounts_sharing_url")
+    {'url': Ellipsis}
+    """
+    text = queries.cypher(name)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+    defaults = {k: _value(v.strip()) for k, v in _DEFAULT.findall(text.splitlines()[0])}
+    return {k: defaults.get(k, ...) for k in dict.fromkeys(_PARAM.findall(body))}
+
+
+def bind_parameters(name: str, given: list[tuple[str, str]]) -> dict[str, Any]:
+    """Values for query `name` from ``KEY=VALUE`` pairs, defaults applied; one-line StoreError naming any
+    unknown, repeated or missing parameter.
+
+    >>> bind_parameters("read/cross_platform_clusters", [])
+    {'min_platforms': 2}
+    >>> bind_parameters("read/cross_platform_clusters", [("self", "x")])
+    Traceback (most recent call last):
+    cib.errors.StoreError: query read/cross_platform_clusters: unknown parameter self; it takes: min_platforms (default 2)
+    """
+    wanted = query_parameters(name)
+    values: dict[str, Any] = {}
+    for key, text in given:
+        if key in values:
+            raise StoreError(f"query {name}: parameter {key} given twice")
+        values[key] = _value(text)
+    takes = ", ".join(k if v is ... else f"{k} (default {v})" for k, v in wanted.items()) or "no parameters"
+    unknown = sorted(set(values) - set(wanted))
+    if unknown:
+        raise StoreError(f"query {name}: unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"it takes: {takes}")
+    missing = [k for k, v in wanted.items() if v is ... and k not in values]
+    if missing:
+        raise StoreError(f"query {name}: missing parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                         f"(give -p {missing[0]}=VALUE); it takes: {takes}")
+    return {k: values.get(k, v) for k, v in wanted.items()}
 
 
 def _redact(uri: str) -> str:
@@ -165,9 +227,8 @@ class Neo4jStore:
         for name in ("write/clear_scores", "write/clear_coordination"):
             self._run_autocommit(name)
         accounts = self._id_map("Account")
-        return self.write_graph(GraphFrames(
-            nodes={"Account": _keys_only(accounts), **score_frames(store, accounts["k"]).nodes},
-            rels=score_frames(store, accounts["k"]).rels))
+        scored = score_frames(store, accounts["k"])
+        return self.write_graph(GraphFrames(nodes={"Account": _keys_only(accounts), **scored.nodes}, rels=scored.rels))
 
     def _sync_nodes(self, label: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
         """Create new and replace changed nodes; (key → id map, fresh keys with a `changed` flag, rows written)."""

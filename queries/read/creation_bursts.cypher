@@ -1,4 +1,4 @@
-// days on which at least $min_accounts accounts active in the data were created — $min_accounts
+// days on which at least $min_accounts accounts active in the data were created — $min_accounts (default 10)
 MATCH (a:Account)
 WHERE a.created_at IS NOT NULL
 WITH date(a.created_at) AS day, collect(a.uid) AS accounts
