@@ -447,24 +447,35 @@ def neo4j_group() -> None:
 
 @neo4j_group.command("import")
 @_workspace_option
-@click.option("--neo4j-home", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--neo4j-home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="NEO4J_HOME of a stopped local server (or a new folder for the test server's data).")
+@click.option("--csv-only", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Only write the CSVs and import.args here, for the docker-compose `neo4j-import` service.")
 @click.option("--jars", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar="CIB_NEO4J_JARS",
               show_envvar=True, help="Neo4j jars to run the import tool with java when NEO4J_HOME has no bin/neo4j-admin.")
 @click.option("--database", default="neo4j", show_default=True, help="Database to create.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing database of that name.")
 @click.option("--json", "as_json", is_flag=True, help="Print counts and timings as JSON.")
 @_errors_to_click
-def neo4j_import(workspace: Path | None, neo4j_home: Path, jars: Path | None, database: str, overwrite: bool,
-                 as_json: bool) -> None:
+def neo4j_import(workspace: Path | None, neo4j_home: Path | None, csv_only: Path | None, jars: Path | None,
+                 database: str, overwrite: bool, as_json: bool) -> None:
     """First load of a workspace into an empty Neo4j database with `neo4j-admin database import full`.
 
     \b
     Example:
         cib neo4j import --workspace ws --neo4j-home /opt/neo4j      # server stopped; start it afterwards
         cib neo4j import --workspace ws --neo4j-home nh --jars "$(python scripts/neo4j_server.py fetch)"
+        cib neo4j import --workspace ws --csv-only neo4j-import   # then: docker compose run --rm neo4j-import
     """
-    from cib.store.neo4j_import import import_workspace
+    from cib.store.neo4j_import import export_for_container, import_workspace
+
+    if csv_only is not None:
+        args = export_for_container(_store(workspace), csv_only, database=database)
+        click.echo(f"wrote {args.parent}; next: docker compose stop neo4j && "
+                   "docker compose --profile import run --rm neo4j-import && docker compose up -d neo4j")
+        return
+    if neo4j_home is None:
+        raise click.UsageError("give --neo4j-home (a stopped local server) or --csv-only DIR (docker compose)")
 
     result = import_workspace(_store(workspace), neo4j_home, database=database, jars=jars, overwrite=overwrite)
     if as_json:

@@ -204,8 +204,9 @@ class Neo4jStore:
         for label in ("Account", "Post", "Media", "Url", "Hashtag", "Cluster"):
             if label in g.nodes:
                 ids[label], fresh[label], written[label] = self._sync_nodes(label, g.nodes[label])
-        changed_posts = fresh.get("Post", _keys()).filter(pl.col("changed")).join(ids["Post"], on="k")
-        self._write("write/detach_post_edges", changed_posts["i"].to_list())
+        if "Post" in fresh:
+            changed_posts = fresh["Post"].filter(pl.col("changed")).join(ids["Post"], on="k")
+            self._write("write/detach_post_edges", changed_posts["i"].to_list())
         for rel, frame in g.rels.items():
             src, dst = REL_ENDS[rel]
             if rel == "POSTED":  # an unchanged post gains POSTED when its account is new
@@ -366,10 +367,6 @@ def _payload(frame: pl.DataFrame) -> list[pl.Expr]:
          else pl.lit(None, pl.Struct({"_": pl.Int8})))
     p = pl.struct(plain) if plain else pl.lit(None, pl.Struct({"_": pl.Int8}))
     return [p.alias("p"), d.alias("d")]
-
-
-def _keys() -> pl.DataFrame:
-    return pl.DataFrame(schema={"k": pl.String, "changed": pl.Boolean})
 
 
 def _keys_only(id_map: pl.DataFrame) -> pl.DataFrame:

@@ -35,7 +35,7 @@ import polars as pl
 from cib.errors import StoreError
 from cib.store.neo4j_model import ISO_UTC, KEYS, REL_ENDS, GraphFrames, graph_frames
 
-__all__ = ["admin_command", "import_workspace", "write_csvs"]
+__all__ = ["admin_command", "export_for_container", "import_arguments", "import_workspace", "write_csvs"]
 
 _TYPES = {pl.String: "string", pl.Boolean: "boolean", pl.Float32: "float", pl.Float64: "double",
           pl.Int8: "long", pl.Int16: "long", pl.Int32: "long", pl.Int64: "long", pl.Datetime: "datetime",
@@ -79,9 +79,9 @@ def _csv_frame(frame: pl.DataFrame, delimiter: str, rename: dict[str, str]) -> p
     return frame.select(exprs)
 
 
-def write_csvs(g: GraphFrames, folder: Path) -> list[str]:
+def write_csvs(g: GraphFrames, folder: Path, *, seen_as: str | None = None) -> list[str]:
     """Write one CSV per non-empty node/relationship frame; returns the import tool's ``--nodes``/``--relationships``
-    arguments."""
+    arguments, naming the files under `seen_as` (e.g. ``/import`` inside a container) when given."""
     folder.mkdir(parents=True, exist_ok=True)
     delimiter = _array_delimiter(g)
     args = [f"--array-delimiter=U+{ord(delimiter):04X}"]
@@ -89,14 +89,42 @@ def write_csvs(g: GraphFrames, folder: Path) -> list[str]:
         if frame.height:
             path = folder / f"nodes_{label}.csv"
             _csv_frame(frame, delimiter, {KEYS[label]: f"{KEYS[label]}:ID({label})"}).write_csv(path)
-            args.append(f"--nodes={label}={path}")
+            args.append(f"--nodes={label}={_seen(path, seen_as)}")
     for rel, frame in g.rels.items():
         if frame.height:
             src, dst = REL_ENDS[rel]
             path = folder / f"rels_{rel}.csv"
             _csv_frame(frame, delimiter, {"s": f":START_ID({src})", "t": f":END_ID({dst})"}).write_csv(path)
-            args.append(f"--relationships={rel}={path}")
+            args.append(f"--relationships={rel}={_seen(path, seen_as)}")
     return args
+
+
+def _seen(path: Path, seen_as: str | None) -> str:
+    return str(path) if seen_as is None else f"{seen_as.rstrip('/')}/{path.name}"
+
+
+def import_arguments(args: list[str], database: str, *, overwrite: bool, report: str) -> list[str]:
+    """The full argument list after ``neo4j-admin``."""
+    return ["database", "import", "full", *args, "--multiline-fields=true",
+            f"--overwrite-destination={'true' if overwrite else 'false'}", f"--report-file={report}", database]
+
+
+def export_for_container(store: Any, folder: Path, *, database: str = "neo4j", seen_as: str = "/import") -> Path:
+    """Write the CSVs and ``import.args`` (one argument per line, paths under `seen_as`) for a one-shot
+    ``neo4j-admin database import full @/import/import.args`` container; returns the args file."""
+    g = _frames(store)
+    shutil.rmtree(folder, ignore_errors=True)
+    args = write_csvs(g, folder, seen_as=seen_as)
+    full = import_arguments(args, database, overwrite=True, report="/tmp/import.report")[3:]
+    (folder / "import.args").write_text("\n".join(full) + "\n", "utf-8")
+    return folder / "import.args"
+
+
+def _frames(store: Any) -> GraphFrames:
+    g = graph_frames(store)
+    if not g.nodes["Post"].height and not g.nodes["Account"].height:
+        raise StoreError("nothing to import: the workspace has no posts or accounts (run `cib load` first)")
+    return g
 
 
 def admin_command(neo4j_home: Path | None, jars: Path | None) -> list[str]:
@@ -121,18 +149,14 @@ def import_workspace(store: Any, neo4j_home: Path, *, database: str = "neo4j", j
     """
     command = admin_command(neo4j_home, jars)
     started = time.perf_counter()
-    g = graph_frames(store)
-    if not g.nodes["Post"].height and not g.nodes["Account"].height:
-        raise StoreError("nothing to import: the workspace has no posts or accounts (run `cib load` first)")
+    g = _frames(store)
     folder = csv_dir or neo4j_home / "import" / "cib"
     shutil.rmtree(folder, ignore_errors=True)
     args = write_csvs(g, folder)
     exported = time.perf_counter()
     neo4j_home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "NEO4J_HOME": str(neo4j_home), "NEO4J_CONF": str(neo4j_home / "conf")}
-    run = [*command, "database", "import", "full", *args, "--multiline-fields=true", "--strict=false",
-           f"--overwrite-destination={'true' if overwrite else 'false'}",
-           f"--report-file={folder / 'import.report'}", database]
+    run = [*command, *import_arguments(args, database, overwrite=overwrite, report=str(folder / "import.report"))]
     proc = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
