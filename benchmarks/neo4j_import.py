@@ -96,6 +96,12 @@ def _baseline(graph: object, store: object, n: int) -> float:
     return time.perf_counter() - start
 
 
+def _say(lines: list[str], line: str) -> None:
+    """Collect `line` for the summary and show it now (long runs report as they go)."""
+    lines.append(line)
+    print(line, file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, help="a loaded workspace (scored here if it has no scores)")
@@ -128,7 +134,7 @@ def main() -> None:
             graph.ensure_schema()
             constraints = time.perf_counter() - start
             imported = graph.counts()
-        lines.append(f"{'cib neo4j import':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   "
+        _say(lines, f"{'cib neo4j import':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   "
                      f"(+ constraints on the started server {constraints:.1f} s)")
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -140,22 +146,22 @@ def main() -> None:
             seconds = time.perf_counter() - start
             counts = graph.counts()
             assert counts == imported, f"incremental {counts} != imported {imported}"
-            lines.append(f"{f'incremental load, batch {batch:,}':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s")
+            _say(lines, f"{f'incremental load, batch {batch:,}':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s")
             if batch == args.batch_sizes[-1]:
                 start = time.perf_counter()
                 written = graph.load_from(store)
                 seconds = time.perf_counter() - start
                 assert graph.counts() == counts and not any(written.values()), "a re-load must change nothing"
-                lines.append(f"{'re-load of the same data':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   "
+                _say(lines, f"{'re-load of the same data':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   "
                              "(no duplicates: every count unchanged)")
     if args.baseline:
         with Server() as server, Neo4jStore.from_env(server.uri) as graph:
             graph.ensure_schema()
             seconds = _baseline(graph, store, args.baseline)
-            lines.append(f"{f'previous MERGE writer, {args.baseline:,} posts':34} {seconds:8.1f} s "
+            _say(lines, f"{f'previous MERGE writer, {args.baseline:,} posts':34} {seconds:8.1f} s "
                          f"{args.baseline / seconds:10,.0f} posts/s")
-    lines.append(f"graph: {imported}")
-    lines.append(f"load average at end {os.getloadavg()[0]:.1f}")
+    _say(lines, f"graph: {imported}")
+    _say(lines, f"load average at end {os.getloadavg()[0]:.1f}")
     print("\n".join(lines))
 
 
