@@ -151,7 +151,7 @@ def _redact(uri: str) -> str:
 class Neo4jStore:
     """A Neo4j database behind the store interface. The driver is injected; construction does no I/O."""
 
-    def __init__(self, driver: neo4j.Driver, *, database: str | None = None, batch_size: int = 10_000,
+    def __init__(self, driver: neo4j.Driver, *, database: str | None = None, batch_size: int = 20_000,
                  writers: int = 2) -> None:
         self.driver = driver
         self.database = database
