@@ -202,7 +202,7 @@ def test_query_output_is_escaped_in_every_format(neo4j_server: str, neo4j_store)
         "datetime()})-[:LINKS]->(:Url {url: 'https://u.example/'}) "
         "CREATE (:Account {uid: 'x:2', handle: '=HYPERLINK(\"http://evil\")', platform: 'x'})-[:POSTED]->"
         "(:Post {uid: 'x:q', created_at: datetime()})-[:LINKS]->(:Url {url: 'https://v.example/'})", h=HOSTILE)
-    runner = CliRunner()
+    runner = CliRunner(env={"COLUMNS": "400"})  # wide enough that rich does not fold the handle across lines
     args = ["query", "accounts_sharing_url", "-p", "url=https://u.example/", "--neo4j", neo4j_server]
     table = runner.invoke(cli, [*args, "--format", "table"])
     assert table.exit_code == 0, table.output
