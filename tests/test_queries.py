@@ -111,3 +111,26 @@ def test_neo4j_import_without_a_tool_is_one_line(tmp_path) -> None:  # noqa: ANN
     result = CliRunner().invoke(cli, ["neo4j", "import", "-w", str(tmp_path / "ws"), "--neo4j-home",
                                       str(tmp_path / "home")], env={"CIB_NEO4J_JARS": None})
     assert result.exit_code == 1 and "no Neo4j import tool" in result.output
+
+
+def test_csv_only_writes_the_files_the_compose_import_service_reads(samples, tmp_path) -> None:  # noqa: ANN001
+    import polars as pl
+
+    runner = CliRunner()
+    load = runner.invoke(cli, ["load", str(samples / "x" / "v2_response_two_tweets.jsonl"),
+                               "-w", str(tmp_path / "ws"), "--silent"])
+    assert load.exit_code == 0, load.output
+    out = runner.invoke(cli, ["neo4j", "import", "-w", str(tmp_path / "ws"), "--csv-only", str(tmp_path / "imp")])
+    assert out.exit_code == 0, out.output
+    args = (tmp_path / "imp" / "import.args").read_text("utf-8").splitlines()
+    assert "--nodes=Post=/import/nodes_Post.csv" in args and args[-1] == "neo4j"
+    assert "--multiline-fields=true" in args and "--overwrite-destination=true" in args
+    posts = pl.read_csv(tmp_path / "imp" / "nodes_Post.csv", infer_schema=False)
+    assert "uid:ID(Post)" in posts.columns and "created_at:datetime" in posts.columns
+    from cib.store import ParquetStore
+
+    assert posts.height == ParquetStore(tmp_path / "ws").counts()["posts"]
+    empty = runner.invoke(cli, ["neo4j", "import", "-w", str(tmp_path / "none"), "--csv-only", str(tmp_path / "x")])
+    assert empty.exit_code == 1 and "nothing to import" in empty.output
+    usage = runner.invoke(cli, ["neo4j", "import", "-w", str(tmp_path / "ws")])
+    assert usage.exit_code == 2 and "--neo4j-home" in usage.output
