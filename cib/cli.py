@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from cib.errors import CibError, LoaderError
+from cib.errors import CibError
+from cib.textsafe import terminal_safe
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -79,7 +80,7 @@ def _echo_err(message: str, silent: bool = False) -> None:
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
-@click.version_option(package_name="cib")
+@click.version_option(package_name="cib", prog_name="cib")
 def cli() -> None:
     """cib: find coordinated inauthentic behaviour in TikTok, Telegram, Facebook and X exports.
 
@@ -92,65 +93,116 @@ def cli() -> None:
     """
 
 
+def _register_media() -> None:
+    from cib.media_cli import media
+
+    cli.add_command(media)
+
+
+_register_media()
+EXIT_PARTIAL = 3
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @_workspace_option
 @_neo4j_option
 @click.option("--on-error", type=click.Choice(["quarantine", "abort"]), default="quarantine", show_default=True,
               help="Quarantine bad records with a reason, or stop at the first one.")
 @click.option("--batch-size", type=click.IntRange(1), default=50_000, show_default=True,
               help="Records per written batch.")
+@click.option("--tz", "tz", default=None, metavar="ZONE",
+              help="Zone of naive local times (CrowdTangle CSV, Telegram 'date'), e.g. America/Sao_Paulo or +03:00.")
+@click.option("--platform", type=click.Choice(["x", "facebook", "tiktok"]), default=None,
+              help="Platform of files whose format names none (CooRTweet CSV).")
+@click.option("--skip-unknown", is_flag=True,
+              help="Exit 0 even when data files that are not recognised exports were skipped (they are still listed).")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Worker processes across files (default: one per CPU).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--silent", is_flag=True, help="No progress on stderr.")
 @_errors_to_click
 def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None, on_error: str, batch_size: int,
-         as_json: bool, silent: bool) -> None:
+         tz: str | None, platform: str | None, skip_unknown: bool, jobs: int | None, as_json: bool,
+         silent: bool) -> None:
     """Load exports (files or directories; formats are sniffed from content) into the workspace.
+
+    \b
+    Exit codes: 0 every export loaded (quarantined records are listed); 1 a file failed or no exports
+    were found; 2 usage error; 3 partial: data files that are not recognised exports were skipped
+    (named in the summary; --skip-unknown makes that 0).
 
     \b
     Example:
         cib load result.json tweets.jsonl crowdtangle.csv --workspace ws
+        cib load ct_brazil.csv --tz America/Sao_Paulo
+        cib load coortweet.csv --platform facebook
     """
-    from cib.ingest import detect, expand_paths, ingest_file
+    from cib.ingest import plan, run_jobs
     from cib.plugins import get_loaders
     from cib.progress import record_progress
+    from loaders._common import LoadOptions
+    from loaders._time import zone
 
-    store = _store(workspace)
+    if tz is not None:
+        try:
+            zone(tz)
+        except CibError as exc:
+            raise click.BadParameter(str(exc), param_hint="--tz") from exc
     graph = _graph(neo4j_uri)  # connect first: an unreachable server fails before any loading
     loaders = get_loaders()
-    explicit, found = expand_paths(paths)
-    jobs: list[tuple[Path, Any, str]] = []
-    failures: list[str] = []
-    skipped = 0
-    for path in explicit + found:
-        try:
-            loader, fmt = detect(path, loaders)
-            jobs.append((path, loader, fmt))
-        except LoaderError as exc:
-            if path in explicit:
-                failures.append(str(exc))
-            else:
-                skipped += 1
-    reports = []
-    with record_progress(silent) as advance:
-        for path, loader, fmt in jobs:
-            report = ingest_file(path, loader, fmt, store, on_error=on_error, batch_size=batch_size,
-                                 progress=advance(str(path)))
-            reports.append(report)
-            if report.error:
-                failures.append(report.error)
+    options = LoadOptions(tz=tz, platform=platform)
+    for loader in loaders:
+        loader.options = options
+    todo = plan(paths, loaders)
+    failures = [f"{path}: {reason}" for path, reason in todo.failed]
+    if not todo.jobs:
+        if graph is not None:
+            graph.driver.close()
+        _print_files(todo, [], as_json)
+        for failure in failures:
+            click.echo(f"error: {terminal_safe(failure)}", err=True)
+        raise click.ClickException(f"no exports found in {', '.join(str(p) for p in paths)}"
+                                   + (f" ({len(todo.skipped)} data file(s) not recognised)" if todo.skipped else ""))
+    store = _store(workspace)
+    with record_progress(silent, len(todo.jobs)) as done:
+        reports = run_jobs(todo.jobs, store, on_error=on_error, batch_size=batch_size, workers=jobs, done=done)
+    failures += [r.error for r in reports if r.error]
     counts = store.finalize()
     if graph is not None:
         with graph:
             graph.load_from(store)
-    _print_load_summary(reports, counts, skipped, as_json)
+    _print_load_summary(reports, counts, todo, as_json)
+    for report in reports:
+        for note, n in sorted(report.notes.items()):
+            click.echo(f"warning: {terminal_safe(report.path)}: {n:,} record(s): {note}", err=True)
     for failure in failures:
-        click.echo(f"error: {failure}", err=True)
+        click.echo(f"error: {terminal_safe(failure)}", err=True)
     if failures:
         sys.exit(1)
+    if todo.skipped and not skip_unknown:
+        click.echo(f"partial: {len(todo.skipped)} data file(s) skipped as not recognised exports "
+                   "(listed above; --skip-unknown to accept)", err=True)
+        sys.exit(EXIT_PARTIAL)
 
 
-def _print_load_summary(reports: list[Any], counts: dict[str, int], skipped: int, as_json: bool) -> None:
+def _print_files(todo: Any, reports: list[Any], as_json: bool) -> None:
+    if as_json:
+        return
+    for path, reason in todo.skipped:
+        click.echo(f"skipped  {terminal_safe(str(path))}: {reason}")
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for path, reason in todo.ignored:
+        groups.setdefault((str(path.parent), reason), []).append(path)
+    for (folder, reason), members in sorted(groups.items()):
+        if len(members) > 3:  # e.g. the photos of a Telegram export: one line (every path is in --json)
+            click.echo(f"ignored  {len(members):,} files in {terminal_safe(folder)}: {reason}")
+        else:
+            for path in members:
+                click.echo(f"ignored  {terminal_safe(str(path))}: {reason}")
+
+
+def _print_load_summary(reports: list[Any], counts: dict[str, int], todo: Any, as_json: bool) -> None:
     per_platform: dict[str, Counter[str]] = {}
     reasons: Counter[str] = Counter()
     for r in reports:
@@ -162,7 +214,10 @@ def _print_load_summary(reports: list[Any], counts: dict[str, int], skipped: int
     quarantined = sum(r.quarantined for r in reports)
     summary = {"files": [r.as_dict() for r in reports], "platforms": {k: dict(v) for k, v in sorted(per_platform.items())},
                "workspace": counts, "read": read, "loaded": loaded, "quarantined": quarantined,
-               "reconciled": read == loaded + quarantined, "skipped_files": skipped,
+               "reconciled": read == loaded + quarantined,
+               "failed_files": [{"path": str(p), "reason": r} for p, r in todo.failed],
+               "skipped_files": [{"path": str(p), "reason": r} for p, r in todo.skipped],
+               "ignored_files": [{"path": str(p), "reason": r} for p, r in todo.ignored],
                "quarantine_reasons": dict(sorted(reasons.items()))}
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -175,9 +230,8 @@ def _print_load_summary(reports: list[Any], counts: dict[str, int], skipped: int
     click.echo(f"workspace now: {counts['posts']:,} posts, {counts['accounts']:,} accounts, {counts['media']:,} media, "
                f"{counts['links']:,} links (duplicates merged by id)")
     for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
-        click.echo(f"  quarantined {n:>7,} × {reason}")
-    if skipped:
-        click.echo(f"skipped {skipped} file(s) in directories that are not recognised exports")
+        click.echo(f"  quarantined {n:>7,} × {terminal_safe(reason)}")
+    _print_files(todo, reports, as_json)
 
 
 def _score_params(window: int, min_shared: int, min_weight: float, threshold: float, seed: int) -> Any:
@@ -225,9 +279,10 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
     params = _score_params(window, min_shared, min_weight, threshold, seed)
     graph = _graph(neo4j_uri)
     if graph is not None and not store.counts()["posts"]:  # nothing loaded here: score what Neo4j holds
-        posts, accounts = graph.posts(), graph.accounts()
+        posts, accounts, where = graph.posts(), graph.accounts(), f"Neo4j at {neo4j_uri}"
     else:
-        posts, accounts = store.posts(), store.accounts()
+        posts, accounts, where = store.posts(), store.accounts(), f"workspace {store.root}"
+    _require_posts(posts, where)
     result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
     store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
                                        "inputs": store.inputs()})
@@ -235,6 +290,12 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
         with graph:
             graph.write_scores(store)
     _print_clusters(result.tables["clusters"], top)
+
+
+def _require_posts(posts: Any, where: str) -> None:
+    """A one-line error instead of scoring nothing (and instead of a traceback from an empty frame)."""
+    if posts.head(1).collect().height == 0:
+        raise click.ClickException(f"no posts in {where}: run `cib load EXPORTS` with the same workspace first")
 
 
 def _stage_printer(silent: bool) -> Callable[[dict[str, Any]], None]:
@@ -289,8 +350,11 @@ def export() -> None:
               help="Main file format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="Main output file.")
 @click.option("--stix", is_flag=True, help="Also write a STIX 2.1 bundle.")
+@click.option("--media-signals", type=click.Path(path_type=Path), default=None,
+              help="Also write the flagged accounts' media as ThreatExchange/HMA signals (pdq, video_md5, vpdq).")
 @_errors_to_click
-def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool) -> None:
+def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool,
+                    media_signals: Path | None = None) -> None:
     """One row per account of a flagged cluster, per-platform files and a manifest.
 
     \b
@@ -305,13 +369,23 @@ def export_takedown(workspace: Path | None, fmt: str, output: Path, stix: bool) 
     rows = takedown_rows(clusters, store.scores("members"), store.accounts().collect(), store.scores("evidence"),
                          store.posts().select("uid", "account_uid", "created_at", "post_url").collect())
     params = store.score_params()
-    manifest = {"cib_version": __version__, "inputs": {k: {"path": v["path"], "sha256": v["sha256"]}
-                                                       for k, v in params.pop("inputs", {}).items()},
+    manifest = {"cib_version": __version__,
+                "inputs": {k: {"path": v["path"], "sha256": v["sha256"],
+                               **({"assumptions": v["assumptions"]} if v.get("assumptions") else {})}
+                           for k, v in params.pop("inputs", {}).items()},
                 "parameters": params, "seed": params.get("cluster", {}).get("seed")}
     files = write_takedown(rows, output, fmt, manifest=manifest, clusters=clusters, stix=stix)
     click.echo(f"{rows.height} accounts in {rows['cluster_id'].n_unique()} flagged clusters")
     for path in files:
         click.echo(f"wrote {path}")
+    if media_signals is not None:
+        from cib.mediahash.export import write_media_signals
+
+        flagged = clusters.filter(clusters["flagged"]).select("cluster_id")
+        accounts = set(store.scores("members").join(flagged, on="cluster_id")["account_uid"])
+        written, skipped = write_media_signals(store.media().collect(), accounts, media_signals)
+        click.echo(f"wrote {media_signals} ({written} signals"
+                   + (f"; {skipped} videos skipped: file gone or changed since the load)" if skipped else ")"))
 
 
 @cli.command()

@@ -84,7 +84,7 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
         firsts = [act[u][1] for u in group if u in act]
         lasts = [act[u][2] for u in group if u in act]
         rows.append({
-            "cluster_id": cid, "rank": 0, "score": round(score, 4), "flagged": score >= params.flag_threshold,
+            "cluster_id": cid, "rank": 0, "score": round(score, 4), "flagged": round(score, 4) >= params.flag_threshold,
             "size": len(group), "platforms": platforms, "signals": signals,
             "components": json.dumps({**{k: round(v, 4) for k, v in comp.items()}, "authentic": round(authentic, 4)},
                                      sort_keys=True),

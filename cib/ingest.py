@@ -7,29 +7,43 @@ Error policy (owned here, not by loaders):
   stops the load with that one line;
 - a file that breaks mid-way (`LoaderError`) keeps every batch already written, quarantines nothing silently
   and is reported as failed, so the CLI exits non-zero;
-- a plugin ``ImportError`` is never swallowed.
+- a plugin ``ImportError`` is never swallowed;
+- a file that is not loaded is named with its reason: `plan` sorts candidates into jobs, failures (an
+  explicitly named file nobody recognises, or a file a loader refuses, e.g. CooRTweet CSV without
+  ``--platform``), skipped data-looking files (JSON/CSV content no loader knows) and ignored files (media
+  beside an export, known side files, files that are not data);
+- `run_jobs` spreads files over a process pool; each file's rows go to its own parts, so workers never
+  share a file, and the parent records every file's report.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+import orjson
 import polars as pl
 
 from cib.errors import CibError, LoaderError, RecordError
-from cib.schema import ACCOUNTS, POSTS, RAW_ERROR, RAW_RECORD, AccountRecord, PostRecord
+from cib.schema import ACCOUNTS, POSTS, RAW_ERROR, RAW_NOTE, RAW_RECORD, AccountRecord, PostRecord
 
-__all__ = ["FileReport", "Loader", "detect", "expand_paths", "file_sha256", "ingest_file"]
+__all__ = ["FileReport", "Loader", "Plan", "detect", "expand_paths", "file_sha256", "ingest_file", "plan",
+           "run_jobs"]
 
 _REC, _ERR = RAW_RECORD, RAW_ERROR
 _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".webm", ".ogg", ".mp3", ".m4a",
-                   ".tgs", ".pdf", ".zip", ".html", ".css", ".js"}
+                   ".tgs", ".pdf", ".zip", ".html", ".css", ".js", ".bmp", ".tif", ".tiff", ".heic", ".avi", ".mkv",
+                   ".wav", ".opus", ".oga", ".svg", ".ico"}
+_DATA_SUFFIXES = {".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".txt", ""}
+_SIDE_FILES = {"sources.txt", "readme", "readme.md", "readme.txt", "license", "license.txt", ".ds_store",
+               "thumbs.db", "desktop.ini", "export_results.html", "ground_truth.json"}  # cib scenario truth
 
 
 class Loader(Protocol):
@@ -73,6 +87,7 @@ class FileReport:
     media: int = 0
     quarantined: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
     error: str | None = None
 
     @property
@@ -83,34 +98,104 @@ class FileReport:
         return {"path": self.path, "sha256": self.sha256, "platform": self.platform, "format": self.format,
                 "read": self.read, "posts": self.posts, "accounts": self.accounts, "media": self.media,
                 "quarantined": self.quarantined, "reasons": dict(sorted(self.reasons.items())),
-                "error": self.error}
+                "assumptions": dict(sorted(self.notes.items())), "error": self.error}
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Files named directly, plus the files below named directories (sorted); media files beside exports
-    are not candidates. Returns (explicit files, files found in directories)."""
+    """Files named directly, plus every file below named directories (sorted), except inside hidden folders
+    (`hidden_folders` names those). Returns (explicit files, files found in directories)."""
     explicit: list[Path] = []
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() not in _MEDIA_SUFFIXES
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file()
+                                and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])))
         else:
             explicit.append(path)
     return explicit, found
 
 
+def hidden_folders(paths: Iterable[Path]) -> list[Path]:
+    """The outermost hidden folders (``.git``, ``.cache`` …) below the named directories, which are not read."""
+    hidden: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for sub in sorted(path.rglob(".*")):
+                if sub.is_dir() and not any(part.startswith(".") for part in sub.relative_to(path).parts[:-1]):
+                    hidden.append(sub)
+    return hidden
+
+
 def detect(path: Path, loaders: Iterable[Loader]) -> tuple[Loader, str]:
-    """The loader and format that recognise `path` by its content; `LoaderError` when none does."""
+    """The loader and format that recognise `path` by its content; `LoaderError` when none does (or when a
+    loader refuses the file with a reason, e.g. a format that names no platform)."""
     if not path.exists():
         raise LoaderError(str(path), None, "no such file")
     known: list[str] = []
     for loader in loaders:
-        fmt = loader.detect(path)
+        try:
+            fmt = loader.detect(path)
+        except (OSError, UnicodeError, ValueError, RecursionError) as exc:
+            raise LoaderError(str(path), None, f"cannot read: {type(exc).__name__}: {exc}") from exc
         if fmt:
             return loader, fmt
         known.extend(f"{loader.platform}/{f}" for f in loader.formats)
     raise LoaderError(str(path), None, f"not a recognised export (known formats: {', '.join(known)})")
+
+
+@dataclass
+class Plan:
+    """What `cib load` will do with each file it was given: every file is in exactly one list."""
+
+    jobs: list[tuple[Path, Loader, str]] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    ignored: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def plan(paths: Iterable[Path], loaders: Iterable[Loader]) -> Plan:
+    """Sort every file under `paths` into jobs, failures, skipped data files and ignored files."""
+    loaders = list(loaders)
+    paths = list(paths)
+    explicit, found = expand_paths(paths)
+    result = Plan(ignored=[(folder, "hidden folder, not read") for folder in hidden_folders(paths)])
+    for path in explicit + found:
+        side = _ignorable(path) if path not in explicit else None
+        if side:
+            result.ignored.append((path, side))
+            continue
+        try:
+            loader, fmt = detect(path, loaders)
+        except LoaderError as exc:
+            if path in explicit or "not a recognised export" not in exc.reason:
+                result.failed.append((path, exc.reason))
+            elif _looks_like_data(path):
+                result.skipped.append((path, "data file that is not a recognised export"))
+            else:
+                result.ignored.append((path, "not a data file"))
+            continue
+        result.jobs.append((path, loader, fmt))
+    return result
+
+
+def _ignorable(path: Path) -> str | None:
+    name = path.name.lower()
+    if name in _SIDE_FILES or name.startswith("."):
+        return "known side file"
+    if path.suffix.lower() in _MEDIA_SUFFIXES:
+        return "media file (hashed through the export that names it)"
+    return None
+
+
+def _looks_like_data(path: Path) -> bool:
+    """A ``.json/.jsonl/.ndjson/.csv/.tsv/.txt`` (or suffix-less) file whose content starts like JSON or a
+    delimited table."""
+    if path.suffix.lower() not in _DATA_SUFFIXES:
+        return False
+    with open(path, "rb") as fh:
+        start = fh.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+    first = start.split(b"\n", 1)[0]
+    return start[:1] in (b"{", b"[") or b"," in first or b"\t" in first or b";" in first
 
 
 def file_sha256(path: Path) -> str:
@@ -132,10 +217,30 @@ def ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: s
     rejects: list[dict[str, Any]] = []
     part = 0
 
+    def unstorable(bad: list[tuple[Any, str]], kind: str) -> None:
+        for row, reason in bad:
+            setattr(report, kind, getattr(report, kind) - 1)
+            report.media -= len(row.get("media") or []) if kind == "posts" else 0
+            report.quarantined += 1
+            report.reasons[_reason_class(reason)] += 1
+            rejects.append({"source_file": str(path), "source_record": row.get("source_record"), "item": None,
+                            "format": fmt, "reason": reason, "raw": _raw_text({"value": {
+                                k: v for k, v in row.items() if isinstance(v, str | int | None)}})})
+
     def flush() -> None:
         nonlocal part, posts, accounts, rejects
         if posts or accounts:
-            sink.write_file(sha, part, _frame(posts, POSTS), _accounts_frame(posts, accounts, loader))
+            post_frame, bad_posts = _safe_rows(posts, POSTS)
+            account_frame, bad_accounts = _safe_rows(accounts, ACCOUNTS)
+            unstorable(bad_posts, "posts")
+            unstorable(bad_accounts, "accounts")
+            if bad_posts:
+                dropped = {id(row) for row, _ in bad_posts}
+                posts = [row for row in posts if id(row) not in dropped]
+            if bad_accounts:
+                dropped = {id(row) for row, _ in bad_accounts}
+                accounts = [row for row in accounts if id(row) not in dropped]
+            sink.write_file(sha, part, post_frame, _accounts_frame(posts, accounts, loader))
             part += 1
         if rejects:
             sink.write_rejects(sha, rejects)
@@ -147,6 +252,8 @@ def ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: s
             try:
                 if _ERR in raw:
                     raise RecordError(raw[_ERR])
+                if RAW_NOTE in raw:
+                    report.notes[raw[RAW_NOTE]] += 1
                 record = _map(loader, raw)
             except RecordError as exc:
                 if on_error == "abort":
@@ -171,6 +278,8 @@ def ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: s
                     progress(report.read)
     except LoaderError as exc:
         report.error = str(exc)
+    except (OSError, UnicodeError, RecursionError, MemoryError) as exc:
+        report.error = str(LoaderError(str(path), report.read or None, f"{type(exc).__name__}: {exc}"))
     finally:
         flush()
         sink.record_input(sha, report.as_dict())
@@ -186,7 +295,7 @@ def _map(loader: Loader, raw: Mapping[str, Any]) -> PostRecord | AccountRecord:
         raise
     except CibError:
         raise
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
         raise RecordError(f"{loader.platform} loader line {_line(exc)}: {type(exc).__name__}: {exc}") from exc
 
 
@@ -203,16 +312,52 @@ def _reason_class(reason: str) -> str:
 
 
 def _raw_text(raw: Mapping[str, Any]) -> str:
+    """The quarantined record as JSON text, at most 4,000 characters (lone surrogates escaped)."""
     value = raw.get("value", raw.get("raw"))
+    if isinstance(value, str):
+        return value[:4000].encode("utf-8", "backslashreplace").decode("utf-8")
     try:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text[:4000]
+        return orjson.dumps(value, default=str)[:4000].decode("utf-8", "replace")
+    except (TypeError, ValueError):  # too deep for orjson, lone surrogates, ints beyond 64 bits
+        return f"<record not shown: {type(value).__name__} that cannot be written as JSON>"
 
 
 def _frame(rows: list[Any], schema: pl.Schema) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    """Records (dicts) as a frame, converted by Arrow's C++ row reader (several times faster than polars'
+    Python-level conversion of nested list/struct columns)."""
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    import pyarrow as pa
+
+    frame = pl.from_arrow(pa.Table.from_pylist(rows, schema=_arrow_schema(schema)))
+    assert isinstance(frame, pl.DataFrame)
+    return frame if frame.schema == schema else frame.cast(dict(schema))  # type: ignore[arg-type]
+
+
+_ARROW: dict[int, Any] = {}
+
+
+def _arrow_schema(schema: pl.Schema) -> Any:
+    key = id(schema)
+    if key not in _ARROW:
+        _ARROW[key] = pl.DataFrame(schema=schema).to_arrow().schema
+    return _ARROW[key]
+
+
+def _safe_rows(rows: list[Any], schema: pl.Schema) -> tuple[pl.DataFrame, list[tuple[Any, str]]]:
+    """`rows` as a frame; when the batch cannot be built (a lone surrogate, an out-of-range value), the
+    rows that break it are returned separately with the reason, so one record never costs the batch."""
+    try:
+        return _frame(rows, schema), []
+    except (pl.exceptions.PolarsError, OverflowError, TypeError, ValueError, UnicodeError):
+        good, bad = [], []
+        for row in rows:
+            try:
+                _frame([row], schema)
+                good.append(row)
+            except (pl.exceptions.PolarsError, OverflowError, TypeError, ValueError, UnicodeError) as exc:
+                bad.append((row, f"value cannot be stored: {type(exc).__name__}: {str(exc)[:120]}"))
+        return _frame(good, schema), bad
 
 
 def _accounts_frame(posts: list[PostRecord], accounts: list[AccountRecord], loader: Loader) -> pl.DataFrame:
@@ -229,3 +374,61 @@ def _accounts_frame(posts: list[PostRecord], accounts: list[AccountRecord], load
     for account in accounts:
         rows[account["uid"]] = account
     return _frame(list(rows.values()), ACCOUNTS)
+
+
+def _ingest_job(job: tuple[Path, Loader, str], sink: Sink, on_error: str, batch_size: int) -> FileReport:
+    path, loader, fmt = job
+    return ingest_file(path, loader, fmt, sink, on_error=on_error, batch_size=batch_size)
+
+
+def run_jobs(jobs: list[tuple[Path, Loader, str]], sink: Sink, *, on_error: str = "quarantine",
+             batch_size: int = 50_000, workers: int | None = None,
+             done: Callable[[FileReport], None] | None = None) -> list[FileReport]:
+    """Ingest every job, across a pool of `workers` processes (default: one per CPU) when there is more than
+    one file and more than 8 MiB to read; reports come back in job order and are recorded in `sink` by
+    this process (so the workspace's file index is written once, not once per file)."""
+    workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    total = sum(path.stat().st_size for path, _, _ in jobs)
+    reports: list[FileReport | None] = [None] * len(jobs)
+    if workers == 1 or len(jobs) < 2 or total < 8 * 2**20 or on_error == "abort":
+        for i, job in enumerate(jobs):
+            report = _ingest_job(job, sink, on_error, batch_size)
+            reports[i] = report
+            if done:
+                done(report)
+            if report.error and on_error == "abort":
+                break
+        return [r for r in reports if r is not None]
+    import multiprocessing
+
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].stat().st_size)  # biggest first
+    context = multiprocessing.get_context("spawn")  # never fork a process that runs polars' threads
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        pending: dict[Future[list[FileReport]], list[int]] = {}
+        chunks = [order[k:k + _chunk(len(jobs), workers)] for k in range(0, len(order), _chunk(len(jobs), workers))]
+        for chunk in chunks:
+            pending[pool.submit(_ingest_many, [jobs[i] for i in chunk], sink, on_error, batch_size)] = chunk
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                try:
+                    results = future.result()
+                except BrokenProcessPool as exc:
+                    raise CibError("a load worker process died (out of memory?); nothing was finalised, "
+                                   "rerun with --jobs 1 to load one file at a time") from exc
+                for i, report in zip(pending.pop(future), results, strict=True):
+                    reports[i] = report
+                    sink.record_input(report.sha256, report.as_dict())
+                    if done:
+                        done(report)
+    return [r for r in reports if r is not None]
+
+
+def _chunk(n_jobs: int, workers: int) -> int:
+    """Files per task: small files travel in groups so that per-task overhead does not dominate."""
+    return max(1, min(64, n_jobs // (workers * 8)))
+
+
+def _ingest_many(jobs: list[tuple[Path, Loader, str]], sink: Sink, on_error: str,
+                 batch_size: int) -> list[FileReport]:
+    return [_ingest_job(job, sink, on_error, batch_size) for job in jobs]

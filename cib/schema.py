@@ -27,6 +27,7 @@ __all__ = [
     "RAW_ERROR",
     "RAW_FILE",
     "RAW_FORMAT",
+    "RAW_NOTE",
     "RAW_RECORD",
     "REJECTS",
     "TS",
@@ -42,6 +43,8 @@ TS = pl.Datetime("us", "UTC")
 
 # Keys every raw record from a loader's ``iter_raw`` carries: record number, read error, format, file.
 RAW_RECORD, RAW_ERROR, RAW_FORMAT, RAW_FILE = "_cib_record", "_cib_error", "_cib_format", "_cib_file"
+# Optional: an assumption the loader had to make for this record (counted per file, warned about, recorded).
+RAW_NOTE = "_cib_note"
 _STR = pl.String()
 _STRS = pl.List(pl.String())
 
@@ -54,6 +57,8 @@ MEDIA_STRUCT = pl.Struct(
         "sha256": _STR,
         "pdq": _STR,  # 64 hex chars (256 bits)
         "phash": _STR,  # 16 hex chars (64 bits)
+        "vpdq": _STR,  # videos: distinct good sampled-frame PDQs, space-separated (cib.mediahash)
+        "error": _STR,  # why the file was not (fully) hashed, or why its reference was refused
     }
 )
 
@@ -214,6 +219,8 @@ class MediaItem(TypedDict):
     sha256: str | None
     pdq: str | None
     phash: str | None
+    vpdq: str | None
+    error: str | None
 
 
 class PostRecord(TypedDict):

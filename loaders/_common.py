@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
+import math
 import re
-import sys
 import unicodedata
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cib.errors import RecordError
 from cib.schema import RAW_ERROR, RAW_FILE, RAW_FORMAT, RAW_RECORD, AccountRecord, MediaItem, PostRecord
+from loaders._read import csv_header, csv_rows, first_json, head, json_records, load_document, stream_items
+from loaders._time import opt_ts, parse_ts
 
 __all__ = [
-    "HEAD_BYTES",
     "REC",
     "ERR",
     "FMT",
     "FILE",
+    "COORTWEET_COLUMNS",
+    "LoadOptions",
     "account_record",
+    "coortweet_platform",
+    "map_coortweet",
     "canonical_url",
+    "csv_header",
     "csv_rows",
-    "hashtags_from_text",
+    "first_json",
     "head",
+    "load_document",
+    "opt_ts",
+    "stream_items",
+    "hashtags_from_text",
     "json_records",
     "media_item",
     "normalize_text",
@@ -38,104 +46,8 @@ __all__ = [
     "req",
 ]
 
-HEAD_BYTES = 64 * 1024
 REC, ERR, FMT, FILE = RAW_RECORD, RAW_ERROR, RAW_FORMAT, RAW_FILE
-
-csv.field_size_limit(sys.maxsize)
-
-
-def head(path: Path) -> str:
-    """The first 64 KiB of a file as text (undecodable bytes replaced), for sniffing."""
-    with open(path, "rb") as fh:
-        return fh.read(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
-
-
-def first_json_line(text: str) -> Any:
-    """The first non-blank line of `text` parsed as JSON, or None."""
-    for line in text.splitlines():
-        if line.strip():
-            try:
-                return json.loads(line)
-            except ValueError:
-                return None
-    return None
-
-
-def json_records(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
-    """Yield JSON values of a JSONL file, or of a single JSON document (a list yields its items).
-
-    A line that is not JSON yields an error record, so ingest quarantines it and carries on.
-    """
-    text_head = head(path).lstrip()
-    if first_json_line(text_head) is None and text_head[:1] in "[{":
-        yield from _json_document(path, fmt)
-        return
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for n, line in enumerate(fh, start=1):
-            line = line.strip().lstrip("\ufeff")
-            if not line:
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError as exc:
-                yield {REC: n, ERR: f"invalid JSON: {exc}", "raw": line[:2000], FMT: fmt, FILE: str(path)}
-                continue
-            yield {REC: n, FMT: fmt, FILE: str(path), "value": value}
-
-
-def _json_document(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
-    """A top-level array is streamed item by item (ijson); a single object is one record."""
-    import ijson
-
-    from cib.errors import LoaderError
-
-    if head(path).lstrip().startswith("["):
-        n = 0
-        try:
-            with open(path, "rb") as fh:
-                for n, item in enumerate(ijson.items(fh, "item", use_float=True), start=1):
-                    yield {REC: n, FMT: fmt, FILE: str(path), "value": item}
-        except ijson.JSONError as exc:
-            raise LoaderError(str(path), n + 1, f"invalid JSON after {n} items: {exc}") from exc
-        return
-    try:
-        with open(path, encoding="utf-8") as fh:
-            value = json.load(fh)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise LoaderError(str(path), getattr(exc, "lineno", None), f"invalid JSON document: {exc}") from exc
-    items = value if isinstance(value, list) else [value]
-    for n, item in enumerate(items, start=1):
-        yield {REC: n, FMT: fmt, FILE: str(path), "value": item}
-
-
-def csv_header(path: Path) -> list[str]:
-    first = head(path).splitlines()[:1]
-    if not first:
-        return []
-    return [c.strip().strip('"') for c in next(csv.reader(first))]
-
-
-def csv_rows(path: Path, fmt: str) -> Iterator[dict[str, Any]]:
-    """Yield each CSV row as a dict of strings; a row with the wrong number of fields is an error record."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [h.strip() for h in header]
-        for n, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                yield {
-                    REC: n,
-                    ERR: f"CSV row has {len(row)} fields, header has {len(header)}",
-                    "raw": ",".join(row)[:2000],
-                    FMT: fmt,
-                    FILE: str(path),
-                }
-                continue
-            yield {REC: n, FMT: fmt, FILE: str(path), "value": dict(zip(header, row, strict=True))}
+INT64_MAX = 2**63 - 1
 
 
 # -- values -----------------------------------------------------------------------------------------------
@@ -159,74 +71,32 @@ def opt_str(value: Any) -> str | None:
 
 
 def opt_int(value: Any) -> int | None:
-    """An int or None; accepts '1,234' and '12.0'."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(str(value).replace(",", "")))
-        except ValueError:
-            return None
-
-
-_TZ_ABBR = {
-    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
-    "MSK": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
-    "AKST": -9, "AKDT": -8, "HST": -10, "AEST": 10, "AEDT": 11, "JST": 9, "KST": 9,
-}
-_TWITTER_FMT = "%a %b %d %H:%M:%S %z %Y"
-
-
-def parse_ts(value: Any) -> datetime:
-    """Parse any timestamp an export uses into an aware UTC datetime; `RecordError` otherwise.
-
-    Naive times are taken as UTC; abbreviations such as EET/EST (CrowdTangle) are applied.
+    """An int or None; accepts '1,234' and '12.0'. A count that is not finite or does not fit in 64 bits
+    (``1e400``, ``inf``, ``99999999999999999999``) is a `RecordError`: the record is quarantined.
 
     Examples
     --------
-    >>> parse_ts(1633823999).isoformat()
-    '2021-10-09T23:59:59+00:00'
-    >>> parse_ts("2021-01-12 17:03:40 EST").isoformat()
-    '2021-01-12T22:03:40+00:00'
-    >>> parse_ts("Thu Jul 28 16:10:07 +0000 2022").isoformat()
-    '2022-07-28T16:10:07+00:00'
+    >>> opt_int("1,234"), opt_int("12.0"), opt_int("n/a")
+    (1234, 12, None)
     """
     if value is None or value == "" or isinstance(value, bool):
-        raise RecordError("missing timestamp")
-    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\d{9,13}(\.\d+)?", value)):
-        number = float(value)
-        if number > 1e11:  # milliseconds
-            number /= 1000.0
-        try:
-            return datetime.fromtimestamp(number, tz=UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise RecordError(f"timestamp out of range: {value!r}") from exc
-    text = str(value).strip()
-    try:
-        if text[:3].isalpha() and text[3:4] == " ":
-            return datetime.strptime(text, _TWITTER_FMT).astimezone(UTC)
-        offset = 0
-        match = re.fullmatch(r"(.*\d)\s+([A-Z]{1,5})", text)
-        if match:
-            if match.group(2) not in _TZ_ABBR:
-                raise RecordError(f"unknown time zone {match.group(2)!r} in {text!r}")
-            text, offset = match.group(1), _TZ_ABBR[match.group(2)]
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError as exc:
-        raise RecordError(f"unparseable timestamp {value!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone(timedelta(hours=offset)))
-    return parsed.astimezone(UTC)
-
-
-def opt_ts(value: Any) -> datetime | None:
-    """`parse_ts`, or None for a missing or unparseable value (for optional fields such as creation dates)."""
-    try:
-        return parse_ts(value)
-    except RecordError:
         return None
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            try:
+                as_float = float(str(value).replace(",", ""))
+            except ValueError:
+                return None
+            if not math.isfinite(as_float):
+                raise RecordError(f"count {str(value)[:40]!r} is not a finite number") from None
+            number = int(as_float)
+    if not -INT64_MAX <= number <= INT64_MAX:
+        raise RecordError(f"count {str(value)[:40]!r} is out of range")
+    return number
 
 
 # -- URLs, hashtags, captions --------------------------------------------------------------------------------
@@ -274,6 +144,7 @@ _HASHTAG_RE = re.compile(r"(?<![\w#])[#＃](\w+)")
 _MENTION_RE = re.compile(r"(?<![\w@])@(\w+)")
 _RT_PREFIX = re.compile(r"^\s*rt\s+@\w+\s*:\s*", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w\s]+")
+_URL_OR_MENTION_RE = re.compile(r"https?://\S+|www\.\S+|(?<![\w@])@\w+", re.IGNORECASE)
 _WS = re.compile(r"\s+")
 
 
@@ -318,80 +189,58 @@ def normalize_text(text: str | None) -> str | None:
     """
     if not text:
         return None
-    t = unicodedata.normalize("NFKC", text).casefold()
+    t = (text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)).casefold()
     t = _RT_PREFIX.sub("", t)
-    t = _URL_RE.sub(" ", t)
-    t = _MENTION_RE.sub(" ", t)
+    t = _URL_OR_MENTION_RE.sub(" ", t)
     tags = sorted(set(_HASHTAG_RE.findall(t)))
-    t = _HASHTAG_RE.sub(" ", t)
-    t = _NON_WORD.sub(" ", t).replace("_", " ")
-    words = t.split()
+    if tags:
+        t = _HASHTAG_RE.sub(" ", t)
+    words = _NON_WORD.sub(" ", t).replace("_", " ").split()
     if not words and not tags:
         return None
-    return _WS.sub(" ", " ".join(words + [f"#{tag}" for tag in tags])).strip()
+    return " ".join(words + [f"#{tag}" for tag in tags])
 
 
 # -- media -----------------------------------------------------------------------------------------------------
 
-_IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
-
-
 def media_item(platform: str, kind: str, key: str | None, url: str | None = None,
-               path: Path | None = None) -> MediaItem | None:
-    """A media entry: hashed when the file exists (sha256 + PDQ + pHash for images), else keyed by the
-    platform media key (or URL) so that re-uploads of the same platform object still match."""
-    if path is not None and path.is_file():
-        sha, pdq, phash = hash_media_file(path)
-        return MediaItem(key=f"sha256:{sha}", kind=kind, url=url, path=str(path), sha256=sha, pdq=pdq, phash=phash)
+               path: Path | None = None, *, base: Path | None = None, ref: str | None = None) -> MediaItem | None:
+    """A media entry: hashed when the file exists (sha256, PDQ and pHash for images, vPDQ frames for
+    videos; `cib.mediahash`), else keyed by the platform media key (or URL) so that re-uploads of the same
+    platform object still match.
+
+    An export's own reference `ref` is resolved inside the export folder `base`: one that leaves it is never
+    opened and becomes an entry with the refusal in ``error`` and a key unique to this post (pass the post's
+    id as `key`), so it links nobody.
+    """
+    from cib.mediahash import MediaMissing, MediaRefused, default_hasher
+
+    hashed = None
+    try:
+        if base is not None and ref is not None:
+            hashed = default_hasher().ref_hash(base, ref)
+        elif path is not None:
+            hashed = default_hasher().hash_file(path)
+    except MediaMissing:
+        if ref is not None:  # exports often leave media out ("(File not included...)"): nothing to key on
+            return None
+    except MediaRefused as exc:
+        return MediaItem(key=f"{platform}:{kind}:refused:{key or hashlib.sha256(str(ref).encode()).hexdigest()}",
+                         kind=kind, url=url, path=None, sha256=None, pdq=None, phash=None, vpdq=None,
+                         error=str(exc))
+    if hashed is not None:
+        if kind == "other" and hashed.kind in ("image", "video"):
+            kind = {"image": "photo"}.get(hashed.kind, hashed.kind)
+        return MediaItem(key=f"sha256:{hashed.sha256}", kind=kind, url=url, path=hashed.path, sha256=hashed.sha256,
+                         pdq=hashed.pdq, phash=hashed.image.phash if hashed.image else None, vpdq=hashed.vpdq,
+                         error=hashed.error)
+    none = {"path": None, "sha256": None, "pdq": None, "phash": None, "vpdq": None, "error": None}
     if key:
-        return MediaItem(key=f"{platform}:{kind}:{key}", kind=kind, url=url, path=None, sha256=None, pdq=None,
-                         phash=None)
+        return MediaItem(key=f"{platform}:{kind}:{key}", kind=kind, url=url, **none)  # type: ignore[typeddict-item]
     if url:
         canon = canonical_url(url)
         if canon:
-            return MediaItem(key=f"url:{canon}", kind=kind, url=url, path=None, sha256=None, pdq=None, phash=None)
-    return None
-
-
-def hash_media_file(path: Path) -> tuple[str, str | None, str | None]:
-    """sha256 of the bytes, plus PDQ (256-bit) and pHash (64-bit) hex digests for images; for videos the
-    perceptual hashes are those of the first decodable frame when PyAV is installed."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    image = _load_image(path)
-    if image is None:
-        return digest.hexdigest(), None, None
-    import imagehash
-    import numpy as np
-    import pdqhash
-
-    bits, _quality = pdqhash.compute(np.asarray(image.convert("RGB")))
-    pdq = int("".join("1" if b else "0" for b in bits), 2).to_bytes(32, "big").hex()
-    return digest.hexdigest(), pdq, str(imagehash.phash(image))
-
-
-def _load_image(path: Path) -> Any:
-    from PIL import Image, UnidentifiedImageError
-
-    if path.suffix.lower() in _IMAGE_EXT:
-        try:
-            with Image.open(path) as img:
-                img.load()
-                return img.copy()
-        except (UnidentifiedImageError, OSError):
-            return None
-    try:  # a video: first frame, where PyAV is installed
-        import av  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                return frame.to_image()
-    except Exception:  # noqa: BLE001 - any decoder failure leaves the file hashed by sha256 only
-        return None
+            return MediaItem(key=f"url:{canon}", kind=kind, url=url, **none)  # type: ignore[typeddict-item]
     return None
 
 
@@ -405,8 +254,9 @@ def post_record(raw: Mapping[str, Any], *, platform: str, post_id: Any, account_
                 repost_account_uid: str | None = None, reply_to: str | None = None,
                 quote_of: str | None = None, media: list[MediaItem | None] | None = None,
                 sound_id: Any = None, effect_ids: list[str] | None = None,
-                post_url: str | None = None) -> PostRecord:
-    """Assemble a `PostRecord`, filling what every loader derives the same way."""
+                post_url: str | None = None, tz: str | None = None) -> PostRecord:
+    """Assemble a `PostRecord`, filling what every loader derives the same way (`tz`: the zone of naive
+    timestamps, from ``--tz``)."""
     pid, aid = opt_str(post_id), opt_str(account_id)
     if pid is None:
         raise RecordError("missing post id")
@@ -422,9 +272,9 @@ def post_record(raw: Mapping[str, Any], *, platform: str, post_id: Any, account_
         account_id=aid,
         handle=opt_str(handle),
         display_name=opt_str(display_name),
-        account_created_at=opt_ts(account_created_at),
+        account_created_at=opt_ts(account_created_at, tz),
         followers=opt_int(followers),
-        created_at=parse_ts(created_at),
+        created_at=parse_ts(created_at, tz),
         text=text if text else None,
         text_norm=normalize_text(text),
         lang=opt_str(lang),
@@ -461,3 +311,55 @@ def account_record(raw: Mapping[str, Any], *, platform: str, account_id: Any, ha
         format=raw[FMT], source_file=raw[FILE], source_record=int(raw[REC]),
     )
 
+
+
+# -- options and formats that name no platform ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What the user told ``cib load``: `tz` (``--tz``, zone of naive local times) and `platform`
+    (``--platform``, for formats that name none)."""
+
+    tz: str | None = None
+    platform: str | None = None
+
+
+COORTWEET_COLUMNS = frozenset({"object_id", "account_id", "content_id", "timestamp_share"})
+_ID_PREFIXES = {"fb_": "facebook", "tw_": "x", "x_": "x", "tt_": "tiktok", "tg_": "telegram"}
+_PROBE_ROWS = 2000
+
+
+def coortweet_platform(path: Path, options: LoadOptions) -> str | None:
+    """The platform of a CooRTweet CSV (``account_id, content_id, object_id, timestamp_share``): ``--platform``,
+    else the one id prefix (``fb_``, ``tw_``, ``tt_``, ``tg_``) every sampled account id carries; None when
+    the file is not CooRTweet CSV; `LoaderError` naming ``--platform`` when nothing says which platform."""
+    from cib.errors import LoaderError
+
+    if not COORTWEET_COLUMNS <= set(csv_header(path)):
+        return None
+    if options.platform:
+        return options.platform
+    seen: set[str | None] = set()
+    for n, raw in enumerate(csv_rows(path, "coortweet-csv")):
+        if n >= _PROBE_ROWS:
+            break
+        account = str((raw.get("value") or {}).get("account_id", ""))
+        seen.add(next((p for pfx, p in _ID_PREFIXES.items() if account.startswith(pfx)), None))
+    if len(seen) == 1 and None not in seen:
+        return seen.pop()
+    raise LoaderError(str(path), None, "CooRTweet CSV names no platform; pass --platform x, facebook or tiktok")
+
+
+def map_coortweet(raw: Mapping[str, Any], platform: str) -> PostRecord:
+    """A CooRTweet row: ``object_id`` is the shared object — a URL, a post id (digits) or a text."""
+    value = raw["value"]
+    account, content = str(req(value, "account_id")), str(req(value, "content_id"))
+    for prefix, named in _ID_PREFIXES.items():
+        if named == platform and account.startswith(prefix):
+            account, content = account.removeprefix(prefix), content.removeprefix(prefix)
+    obj = str(req(value, "object_id"))
+    is_url, is_id = obj.startswith(("http://", "https://")), obj.isdigit()
+    return post_record(raw, platform=platform, post_id=content, account_id=account,
+                       created_at=req(value, "timestamp_share"), text=None if is_url or is_id else obj,
+                       repost_of=f"{platform}:{obj}" if is_id else None, urls=[obj] if is_url else [],
+                       hashtags=None if not (is_url or is_id) else [], mentions=[])

@@ -4,13 +4,18 @@ Formats (sniffed from content):
 
 - ``tdesktop-json``: Telegram Desktop "Export chat history" ``result.json`` — a single chat (top-level
   ``name/type/id/messages``) or a full account export (``chats.list[].messages``). Streamed with ijson, so a
-  multi-GB export never sits in memory. ``text`` may be a string or a list of entities; ``date_unixtime`` is
-  used (``date`` is the exporter's local time). Photos and files beside the JSON are hashed. Older exporters
-  wrote control characters as ``\\xNN``, which is not JSON; those escapes are rewritten on the fly.
+  multi-GB export never sits in memory (up to 64 MiB it is parsed at once with orjson). ``text`` may be a
+  string or a list of entities; ``date_unixtime`` is used. Older exports carry only ``date``, the exporting
+  machine's local time: ``--tz ZONE`` names that zone; without it the file loads as UTC with a loud warning,
+  and the assumption is recorded in the workspace (``inputs.json``) and the takedown manifest. ``from_id``
+  is ``user<n>``/``channel<n>``; older exports wrote a bare integer, read as ``user<n>`` (``0`` included).
+  Photos and files beside the JSON are hashed. Older exporters wrote control characters as ``\\xNN``, which
+  is not JSON; those escapes are rewritten on the fly.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,14 +23,27 @@ from typing import Any, BinaryIO, ClassVar
 
 from cib.errors import LoaderError, RecordError
 from cib.hookspecs import hookimpl
-from cib.schema import AccountRecord, PostRecord
-from loaders._common import FILE, FMT, REC, head, media_item, post_record, req
+from cib.schema import RAW_NOTE, AccountRecord, PostRecord
+from loaders._common import (
+    ERR,
+    FILE,
+    FMT,
+    REC,
+    LoadOptions,
+    head,
+    load_document,
+    media_item,
+    post_record,
+    req,
+)
+from loaders._read import WHOLE_DOCUMENT_BYTES, TooDeep, stream_items
 
 __all__ = ["TelegramLoader"]
 
 PLATFORM = "telegram"
-_MESSAGE_PREFIXES = ("messages.item", "chats.list.item.messages.item", "left_chats.list.item.messages.item")
-_CHAT_PREFIXES = {"": "", "chats.list.item": "chats.list.item", "left_chats.list.item": "left_chats.list.item"}
+_CHAT_STARTS: set[tuple[str, ...]] = {("chats", "list", "item"), ("left_chats", "list", "item")}
+_MESSAGE_PATHS = {("messages", "item"), *((*c, "messages", "item") for c in _CHAT_STARTS)}
+_CHAT_SCALARS = {(*c, key) for c in ({()} | _CHAT_STARTS) for key in ("id", "name", "type")}
 
 
 class TelegramLoader:
@@ -33,6 +51,7 @@ class TelegramLoader:
 
     platform: ClassVar[str] = PLATFORM
     formats: ClassVar[tuple[str, ...]] = ("tdesktop-json",)
+    options: LoadOptions = LoadOptions()
 
     @staticmethod
     def profile_url(account_id: str, handle: str | None) -> str:
@@ -60,36 +79,16 @@ class TelegramLoader:
         return self.detect(path) is not None
 
     def iter_raw(self, path: Path) -> Iterator[Mapping[str, Any]]:
-        import ijson
-
-        count = 0
-        chat: dict[str, Any] = {}
-        builder: Any = None
-        active = ""  # the prefix of the message being built
-        with open(path, "rb") as fh:
-            stream = _EscapeFixer(fh)
-            try:
-                for prefix, event, value in ijson.parse(stream, use_float=True):
-                    if builder is not None:
-                        if event == "end_map" and prefix == active:
-                            count += 1
-                            yield {REC: count, FMT: "tdesktop-json", FILE: str(path), "value": builder.value,
-                                   "chat": dict(chat), "base": str(path.parent)}
-                            builder = None
-                        else:
-                            builder.event(event, value)
-                        continue
-                    if event == "start_map" and prefix in _MESSAGE_PREFIXES:
-                        builder, active = ijson.ObjectBuilder(), prefix
-                        builder.event(event, value)
-                    elif event == "start_map" and prefix in ("chats.list.item", "left_chats.list.item"):
-                        chat = {}
-                    elif event in ("string", "number") and prefix.rpartition(".")[0] in _CHAT_PREFIXES:
-                        key = prefix.rpartition(".")[2]
-                        if key in ("id", "name", "type"):
-                            chat[key] = value
-            except ijson.JSONError as exc:
-                raise LoaderError(str(path), count + 1, f"invalid JSON after {count} messages: {exc}") from exc
+        tz = self.options.tz
+        base = {FMT: "tdesktop-json", FILE: str(path), "base": str(path.parent), "tz": tz}
+        for count, (msg, chat) in enumerate(_messages(path), start=1):
+            raw: dict[str, Any] = {REC: count, **base, "value": msg, "chat": chat}
+            if isinstance(msg, TooDeep):
+                raw[ERR] = "message nested too deeply"
+            elif tz is None and isinstance(msg, Mapping) and msg.get("type") == "message" \
+                    and not msg.get("date_unixtime"):
+                raw[RAW_NOTE] = _LOCAL_DATE_NOTE
+            yield raw
 
     @staticmethod
     def map_record(raw: Mapping[str, Any]) -> PostRecord | AccountRecord:
@@ -99,31 +98,86 @@ class TelegramLoader:
         if msg.get("type") != "message":
             raise RecordError(f"service message ({msg.get('action', msg.get('type'))}), not a post")
         chat_id = str(chat.get("id", "unknown"))
-        from_id = msg.get("from_id") or (f"channel{chat_id}" if "channel" in str(chat.get("type", "")) else None)
+        from_id = _peer(msg.get("from_id"))
+        if from_id is None and "channel" in str(chat.get("type", "")):
+            from_id = f"channel{chat_id}"
         if not from_id:
             raise RecordError("message has no from_id")
         pieces, links, tags, mentions = _text_parts(msg.get("text"), msg.get("text_entities"))
         text = "".join(pieces)
-        fwd_id = msg.get("forwarded_from_id")
+        fwd_id = _peer(msg.get("forwarded_from_id"))
         fwd_name = msg.get("forwarded_from") or msg.get("saved_from")
         fwd_uid = f"{PLATFORM}:{fwd_id}" if fwd_id else (f"{PLATFORM}:name:{fwd_name}" if fwd_name else None)
         base = Path(raw.get("base") or ".")
+        msg_id = req(msg, "id")
         media = []
         for key, kind in (("photo", "photo"), ("file", msg.get("media_type") or "file"), ("thumbnail", "photo")):
             ref = msg.get(key)
-            if isinstance(ref, str) and ref and not ref.startswith("(File"):
-                media.append(media_item(PLATFORM, _kind(kind), None, None, base / ref))
-        msg_id = req(msg, "id")
+            if isinstance(ref, str) and ref and not ref.startswith("(File"):  # confined to the export folder
+                media.append(media_item(PLATFORM, _kind(kind), f"{chat_id}/{msg_id}/{key}", base=base, ref=ref))
         reply = msg.get("reply_to_message_id")
         return post_record(
             raw, platform=PLATFORM, post_id=f"{chat_id}/{msg_id}", account_id=from_id,
-            created_at=msg.get("date_unixtime") or req(msg, "date"), text=text or None,
+            created_at=msg.get("date_unixtime") or req(msg, "date"), tz=raw.get("tz"), text=text or None,
             handle=None, display_name=msg.get("from") or (chat.get("name") if str(from_id).startswith("channel")
                                                            else None),
             urls=links or None, hashtags=tags or None, mentions=mentions or None,
             repost_account_uid=fwd_uid, reply_to=f"{PLATFORM}:{chat_id}/{reply}" if reply else None,
             media=media, post_url=f"https://t.me/c/{chat_id.removeprefix('-100')}/{msg_id}",
         )
+
+
+_LOCAL_DATE_NOTE = ("telegram 'date' without 'date_unixtime' is the exporting machine's local time; read as UTC "
+                    "(pass --tz ZONE to name that zone)")
+
+
+def _peer(value: Any) -> str | None:
+    """A Telegram peer id as the exporter writes it today (``user123``/``channel123``); older exports wrote a
+    bare integer for a user.
+
+    Examples
+    --------
+    >>> _peer(19), _peer(0), _peer("channel5"), _peer(None)
+    ('user19', 'user0', 'channel5', None)
+    """
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    if isinstance(value, int):
+        return f"user{value}"
+    if isinstance(value, float):
+        raise RecordError(f"peer id {value!r} is a float")
+    text = str(value).strip()
+    return f"user{text}" if text.isdigit() else text or None
+
+
+def _messages(path: Path) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """``(message, chat)`` for every message of a single-chat or full export, whole or streamed."""
+    if path.stat().st_size <= WHOLE_DOCUMENT_BYTES:
+        data = _EscapeFixer(io.BytesIO(path.read_bytes())).read()
+        doc = load_document(path, data)
+        if not isinstance(doc, dict):
+            raise LoaderError(str(path), None, "Telegram export is not a JSON object")
+        chats: list[Any] = [doc] if "messages" in doc else []
+        for key in ("chats", "left_chats"):
+            listed = (doc.get(key) or {}).get("list") if isinstance(doc.get(key), dict) else None
+            chats += listed if isinstance(listed, list) else []
+        for one in chats:
+            if not isinstance(one, dict) or not isinstance(one.get("messages"), list):
+                continue
+            info = {k: one[k] for k in ("id", "name", "type") if k in one}
+            for msg in one["messages"]:
+                yield msg, info
+        return
+    chat: dict[str, Any] = {}
+    with open(path, "rb") as fh:
+        for prefix, value in stream_items(path, _MESSAGE_PATHS, scalars=_CHAT_SCALARS, starts=_CHAT_STARTS,
+                                          source=_EscapeFixer(fh)):  # type: ignore[arg-type]
+            if prefix in _CHAT_STARTS:
+                chat = {}
+            elif prefix in _CHAT_SCALARS:
+                chat[prefix[-1]] = value
+            else:
+                yield value, dict(chat)
 
 
 def _kind(media_type: str) -> str:

@@ -7,6 +7,8 @@ Formats (sniffed from content):
   ``fields=...,username``).
 - ``research-api-user-json``: Research API ``/user/info`` responses; they carry no username of their own,
   so a response without ``username`` is quarantined.
+- ``research-api-user-jsonl``: user-info objects saved bare, one per line (``users.jsonl``: ``username``,
+  ``display_name``, ``bio_description``, ``follower_count`` … with no ``data`` wrapper).
 - ``research-api-comments-json``: Research API ``/video/comment/list`` responses; comments carry no author
   and are quarantined with that reason.
 - ``zeeschuimer-ndjson``: Zeeschuimer/4CAT captures of TikTok web ``itemStruct`` objects.
@@ -28,11 +30,16 @@ from loaders._common import (
     FILE,
     FMT,
     REC,
+    LoadOptions,
     account_record,
-    first_json_line,
+    coortweet_platform,
+    csv_rows,
+    first_json,
     head,
     json_records,
+    map_coortweet,
     media_item,
+    opt_str,
     post_record,
     req,
 )
@@ -47,8 +54,10 @@ class TikTokLoader:
 
     platform: ClassVar[str] = PLATFORM
     formats: ClassVar[tuple[str, ...]] = (
-        "research-api-json", "research-api-user-json", "research-api-comments-json", "zeeschuimer-ndjson",
+        "research-api-json", "research-api-user-json", "research-api-user-jsonl", "research-api-comments-json",
+        "zeeschuimer-ndjson", "coortweet-csv",
     )
+    options: LoadOptions = LoadOptions()
 
     @staticmethod
     def profile_url(account_id: str, handle: str | None) -> str:
@@ -56,10 +65,15 @@ class TikTokLoader:
 
     def detect(self, path: Path) -> str | None:
         text = head(path)
-        value = first_json_line(text)
+        stripped = text.lstrip()
+        if not stripped.startswith(("{", "[")):
+            return "coortweet-csv" if coortweet_platform(path, self.options) == PLATFORM else None
+        value = first_json(path)
         if isinstance(value, dict) and value.get("source_platform") == "tiktok.com":
             return "zeeschuimer-ndjson"
-        stripped = text.lstrip()
+        if isinstance(value, dict) and "data" not in value and (
+                "bio_description" in value or {"follower_count", "display_name"} <= set(value)):
+            return "research-api-user-jsonl"
         if not stripped.startswith("{") or '"data"' not in stripped:
             return None
         if '"videos"' in stripped and ('"video_description"' in stripped or '"create_time"' in stripped
@@ -76,8 +90,11 @@ class TikTokLoader:
 
     def iter_raw(self, path: Path) -> Iterator[Mapping[str, Any]]:
         fmt = self.detect(path) or "unknown"
+        if fmt == "coortweet-csv":
+            yield from csv_rows(path, fmt)
+            return
         for raw in json_records(path, fmt):
-            if ERR in raw or fmt in ("zeeschuimer-ndjson", "research-api-user-json"):
+            if ERR in raw or fmt in ("zeeschuimer-ndjson", "research-api-user-json", "research-api-user-jsonl"):
                 yield raw
                 continue
             page = raw["value"] if isinstance(raw["value"], dict) else {}
@@ -100,20 +117,28 @@ class TikTokLoader:
             raise RecordError("record is not a JSON object")
         if fmt == "research-api-json":
             return _map_research_video(raw, value)
-        if fmt == "research-api-user-json":
-            data = value.get("data") or {}
-            if not data.get("username"):
-                raise RecordError("user info response carries no username (add it when saving responses)")
-            return account_record(raw, platform=PLATFORM, account_id=data["username"], handle=data["username"],
-                                  display_name=data.get("display_name"), followers=data.get("follower_count"),
-                                  following=data.get("following_count"), posts_count=data.get("video_count"),
-                                  bio=data.get("bio_description"), verified=data.get("is_verified"),
-                                  profile_url=TikTokLoader.profile_url(data["username"], data["username"]))
+        if fmt in ("research-api-user-json", "research-api-user-jsonl"):
+            data = value.get("data") if fmt == "research-api-user-json" else value
+            return _map_user(raw, data if isinstance(data, Mapping) else {})
+        if fmt == "coortweet-csv":
+            return map_coortweet(raw, PLATFORM)
         if fmt == "research-api-comments-json":
             raise RecordError("Research API comment has no author field; comments are not attributable")
         if fmt == "zeeschuimer-ndjson":
             return _map_item_struct(raw, value.get("data") or {})
         raise RecordError(f"unknown TikTok format {fmt!r}")
+
+
+def _map_user(raw: Mapping[str, Any], data: Mapping[str, Any]) -> AccountRecord:
+    handle = opt_str(data.get("username"))
+    if not handle:
+        raise RecordError("user info response carries no username (add it when saving responses)")
+    return account_record(raw, platform=PLATFORM, account_id=handle, handle=handle,
+                          display_name=data.get("display_name"), followers=data.get("follower_count"),
+                          following=data.get("following_count"), posts_count=data.get("video_count"),
+                          bio=data.get("bio_description"), verified=data.get("is_verified"),
+                          created_at=data.get("create_time") or data.get("created_at"),
+                          profile_url=TikTokLoader.profile_url(handle, handle))
 
 
 def _map_research_video(raw: Mapping[str, Any], video: Mapping[str, Any]) -> PostRecord:

@@ -10,13 +10,19 @@ Formats (sniffed from content):
 - ``zeeschuimer-ndjson``: Zeeschuimer/4CAT captures of X web GraphQL ``Tweet`` objects.
 - ``io-archive-csv``: X Information Operations archive (``tweetid,userid,...``).
 - ``twitwi-csv``: the flat CSV of twitwi/minet.
-- ``coortweet-csv``: CooRTweet's minimal input (``object_id,account_id,content_id,timestamp_share``).
+- ``academictwitter-json``: academictwitteR storage: ``data_<id>.json`` is a bare array of v2 tweets; the
+  ``users_<id>.json`` beside it (its ``includes``) supplies authors and retweeted originals when present.
+- ``academictwitter-users-json``: that ``users_<id>.json`` on its own: users load as accounts, its
+  ``tweets`` (retweeted/quoted originals) as posts.
+- ``coortweet-csv``: CooRTweet's minimal input (``object_id,account_id,content_id,timestamp_share``), only
+  with ``--platform x`` or ``tw_``-prefixed ids: the format names no platform.
 - ``compliance-jsonl``: compliance events; every event is quarantined (they are not posts).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,11 +35,16 @@ from loaders._common import (
     FILE,
     FMT,
     REC,
+    LoadOptions,
+    account_record,
+    coortweet_platform,
     csv_header,
     csv_rows,
-    first_json_line,
+    first_json,
     head,
     json_records,
+    load_document,
+    map_coortweet,
     media_item,
     opt_str,
     post_record,
@@ -51,8 +62,9 @@ class XLoader:
     platform: ClassVar[str] = PLATFORM
     formats: ClassVar[tuple[str, ...]] = (
         "api-v2-jsonl", "twarc2-flat-jsonl", "api-v1.1-json", "zeeschuimer-ndjson", "io-archive-csv",
-        "twitwi-csv", "coortweet-csv", "compliance-jsonl",
+        "twitwi-csv", "coortweet-csv", "compliance-jsonl", "academictwitter-json", "academictwitter-users-json",
     )
+    options: LoadOptions = LoadOptions()
 
     @staticmethod
     def profile_url(account_id: str, handle: str | None) -> str:
@@ -65,15 +77,20 @@ class XLoader:
             return "io-archive-csv"
         if {"id", "timestamp_utc", "user_screen_name", "text"} <= header:
             return "twitwi-csv"
-        if {"object_id", "account_id", "content_id", "timestamp_share"} <= header:
-            return "coortweet-csv"
-        value = first_json_line(text)
+        if header:
+            return "coortweet-csv" if coortweet_platform(path, self.options) == PLATFORM else None
+        value = first_json(path)
         if value is None and text.lstrip()[:1] in "[{":
             value = _partial_probe(text)
+        bare_array = isinstance(value, list)
         if isinstance(value, list) and value:
             value = value[0]
         if not isinstance(value, dict):
             return None
+        if isinstance(value.get("users"), list) and "data" not in value and "id" not in value:
+            return "academictwitter-users-json"
+        if bare_array and {"id", "author_id", "text", "created_at"} <= set(value) and "author" not in value:
+            return "academictwitter-json"
         if value.get("source_platform") in ("twitter.com", "x.com"):
             return "zeeschuimer-ndjson"
         if "data" in value and ("includes" in value or "meta" in value or "__twarc" in value or "errors" in value):
@@ -94,6 +111,12 @@ class XLoader:
         if fmt in ("io-archive-csv", "twitwi-csv", "coortweet-csv"):
             yield from csv_rows(path, fmt)
             return
+        if fmt == "academictwitter-json":
+            yield from _academic_data(path)
+            return
+        if fmt == "academictwitter-users-json":
+            yield from _academic_users(path)
+            return
         for raw in json_records(path, fmt or "unknown"):
             if ERR in raw:
                 yield raw
@@ -111,7 +134,9 @@ class XLoader:
     def map_record(raw: Mapping[str, Any]) -> PostRecord | AccountRecord:
         fmt = raw[FMT]
         value = raw["value"]
-        if fmt == "api-v2-jsonl":
+        if fmt in ("api-v2-jsonl", "academictwitter-json", "academictwitter-users-json"):
+            if raw.get("kind") == "user":
+                return _map_v2_user(raw, value)
             if raw.get("kind") == "error":
                 raise RecordError(f"API error: {value.get('title', '')}: {value.get('detail', '')}".strip())
             return _map_v2(raw, value, raw.get("users", {}), raw.get("tweets", {}), raw.get("media", {}))
@@ -132,10 +157,7 @@ class XLoader:
         if fmt == "twitwi-csv":
             return _map_twitwi(raw, value)
         if fmt == "coortweet-csv":
-            return post_record(raw, platform=PLATFORM, post_id=req(value, "content_id"),
-                               account_id=req(value, "account_id"), created_at=req(value, "timestamp_share"),
-                               repost_of=f"{PLATFORM}:{req(value, 'object_id')}", urls=[], hashtags=[],
-                               mentions=[])
+            return map_coortweet(raw, PLATFORM)
         if fmt == "compliance-jsonl":
             raise RecordError(f"compliance event {value.get('action')!r} ({value.get('reason', 'no reason')}), "
                               "not a post")
@@ -151,18 +173,57 @@ def _partial_probe(text: str) -> Any:
     return {k: None for k in keys} if keys else None
 
 
+def _lookups(inc: Mapping[str, Any]) -> dict[str, Any]:
+    """``includes`` as id -> object maps (users, tweets, media)."""
+    def index(key: str, ident: str) -> dict[Any, Any]:
+        items = inc.get(key)
+        return {u.get(ident): u for u in items if isinstance(u, dict)} if isinstance(items, list) else {}
+
+    return {"users": index("users", "id"), "tweets": index("tweets", "id"), "media": index("media", "media_key")}
+
+
+def _academic_data(path: Path) -> Iterator[Mapping[str, Any]]:
+    """academictwitteR ``data_<id>.json``, joined with the ``users_<id>.json`` beside it when there is one."""
+    sibling = path.with_name(re.sub(r"data_([^_/]+)\.json$", r"users_\1.json", path.name))
+    inc = load_document(sibling) if sibling != path and sibling.is_file() else {}
+    base = _lookups(inc if isinstance(inc, dict) else {})
+    for raw in json_records(path, "academictwitter-json"):
+        yield raw if ERR in raw else {**raw, **base}
+
+
+def _academic_users(path: Path) -> Iterator[Mapping[str, Any]]:
+    inc = load_document(path)
+    base = {REC: 1, FMT: "academictwitter-users-json", FILE: str(path), **_lookups(inc)}
+    for i, user in enumerate(inc.get("users") or []):
+        yield {**base, REC: i + 1, "value": user, "kind": "user", "item": f"users[{i}]"}
+    for i, tweet in enumerate(inc.get("tweets") or []):
+        yield {**base, REC: i + 1, "value": tweet, "item": f"tweets[{i}]"}
+
+
+def _map_v2_user(raw: Mapping[str, Any], user: Mapping[str, Any]) -> AccountRecord:
+    if not isinstance(user, Mapping):
+        raise RecordError("user is not a JSON object")
+    metrics = user.get("public_metrics") or {}
+    handle = opt_str(user.get("username"))
+    account_id = str(req(user, "id"))
+    return account_record(raw, platform=PLATFORM, account_id=account_id, handle=handle,
+                          display_name=user.get("name"), created_at=user.get("created_at"),
+                          followers=metrics.get("followers_count"), following=metrics.get("following_count"),
+                          posts_count=metrics.get("tweet_count"), bio=user.get("description"),
+                          verified=user.get("verified"), profile_url=XLoader.profile_url(account_id, handle))
+
+
 def _v2_page(raw: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     page = raw["value"]
     if not isinstance(page, dict):
         yield {**raw, ERR: "API v2 page is not a JSON object"}
         return
-    inc = page.get("includes") or {}
-    users = {u.get("id"): u for u in inc.get("users") or [] if isinstance(u, dict)}
-    tweets = {t.get("id"): t for t in inc.get("tweets") or [] if isinstance(t, dict)}
-    media = {m.get("media_key"): m for m in inc.get("media") or [] if isinstance(m, dict)}
+    inc = page.get("includes")
+    lookups = _lookups(inc if isinstance(inc, dict) else {})
+    tweets = lookups["tweets"]
     data = page.get("data")
     items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
-    base = {REC: raw[REC], FMT: raw[FMT], FILE: raw[FILE], "users": users, "tweets": tweets, "media": media}
+    base = {REC: raw[REC], FMT: raw[FMT], FILE: raw[FILE], **lookups}
     for i, tweet in enumerate(items):
         yield {**base, "value": tweet, "item": f"data[{i}]"}
     for i, tweet in enumerate(tweets.values()):

@@ -17,4 +17,7 @@ fi
 .venv/bin/ruff check cib loaders queries reports tests benchmarks scripts
 .venv/bin/mypy
 .venv/bin/lint-imports
-.venv/bin/pytest "$@"
+# Line + branch coverage of the whole run (unit, integration against Neo4j, browser), then the per-module gate.
+rm -f .coverage .coverage.* coverage.json
+.venv/bin/pytest --cov --cov-report=term-missing:skip-covered --cov-report=json:coverage.json "$@"
+.venv/bin/python scripts/coverage_gate.py coverage.json --quiet

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -26,10 +28,32 @@ def need(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+def need_module(name: str) -> ModuleType:
+    """Import `name`; a missing module is a local skip and a CI failure (never `pytest.importorskip`)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        need(False, f"python module {name} is not installed ({exc})")
+        raise
+
+
 @pytest.fixture(scope="session")
 def samples() -> Path:
-    need(SAMPLES.is_dir(), f"shared samples not found at {SAMPLES}")
+    need(SAMPLES.is_dir(), f"shared samples not found at {SAMPLES} (set CIB_SHARED)")
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def peers() -> Path:
+    """Peer-tool outputs (coordination-network-toolkit, CooRTweet) in ``$CIB_SHARED/peers``."""
+    path = SHARED / "peers"
+    need(path.is_dir(), f"peer-tool outputs not found at {path} (set CIB_SHARED)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright_api() -> ModuleType:
+    return need_module("playwright.sync_api")
 
 
 @pytest.fixture(scope="session")

@@ -42,4 +42,9 @@ def test_conform_names_missing_columns():
 def test_conform_casts_and_orders():
     frame = pl.DataFrame({"target": ["t"], "post_uid": ["p"], "kind": ["url"]})
     assert conform(frame, LINKS).columns == ["post_uid", "kind", "target"]
-    assert datetime(2024, 1, 1, tzinfo=UTC).tzinfo is UTC
+    numbers = conform(pl.DataFrame({"post_uid": ["p"], "kind": ["url"], "target": [12]}), LINKS)
+    assert numbers.schema == LINKS and numbers["target"].to_list() == ["12"]
+    moment = datetime(2024, 1, 1, 12, 30, tzinfo=UTC)
+    ms = pl.DataFrame({"t": [moment]}, schema={"t": pl.Datetime("ms", "UTC")})
+    cast = conform(ms, pl.Schema({"t": pl.Datetime("us", "UTC")}))
+    assert cast.schema["t"] == pl.Datetime("us", "UTC") and cast["t"].to_list() == [moment]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -53,13 +57,16 @@ def test_results_are_stored_with_their_schemas(scenario_ws: dict[str, Path]) -> 
     assert params["window_s"] == 3600 and params["cluster"]["seed"] == 42
 
 
-def test_scores_are_deterministic(scenario_ws: dict[str, Path]) -> None:
-    from cib.scoring import score
-
-    store = ParquetStore(scenario_ws["ws"])
-    again = score(store.posts(), store.accounts()).tables
-    for name in ("clusters", "members", "edges"):
-        assert again[name].equals(store.scores(name)), name
+def test_scores_are_deterministic_across_processes(scenario_ws: dict[str, Path], tmp_path: Path) -> None:
+    """Re-scoring a copy in a fresh process (other hash salt) gives the same tables and cluster ids."""
+    ws = tmp_path / "ws"
+    shutil.copytree(scenario_ws["ws"], ws, ignore=shutil.ignore_patterns("scores"))
+    subprocess.run([sys.executable, "-m", "cib", "score", "-w", str(ws), "--silent"], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONHASHSEED": "12345"})
+    original, again = ParquetStore(scenario_ws["ws"]), ParquetStore(ws)
+    assert original.scores("clusters").height > 0
+    for name in ("clusters", "members", "edges", "evidence"):
+        assert again.scores(name).equals(original.scores(name)), name
 
 
 def test_campaigns_are_explained_by_their_signals(scenario_ws: dict[str, Path]) -> None:
@@ -75,14 +82,27 @@ def test_campaigns_are_explained_by_their_signals(scenario_ws: dict[str, Path]) 
     assert set(cross["platforms"][0]) == {"facebook", "telegram"}
 
 
-def test_score_table_is_printed(scenario_ws: dict[str, Path]) -> None:
-    result = CliRunner().invoke(cli, ["score", "-w", str(scenario_ws["ws"]), "--silent", "--top", "3"])
-    assert result.exit_code == 0 and "flagged" in result.output
+def test_score_table_is_printed(scenario_ws: dict[str, Path], tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(scenario_ws["ws"], ws)  # scoring rewrites scores/: keep the shared workspace as it was
+    result = CliRunner().invoke(cli, ["score", "-w", str(ws), "--silent", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    clusters = ParquetStore(ws).scores("clusters")
+    assert clusters.height > 3
+    assert f"{clusters.height} clusters, {clusters['flagged'].sum()} flagged" in result.output
+    shown = [cid for cid in clusters["cluster_id"] if cid in result.output]
+    assert shown == clusters["cluster_id"].head(3).to_list()  # the top three, in rank order
 
 
 def test_score_without_load_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--silent"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output == f"Error: no posts in workspace {tmp_path}: run `cib load EXPORTS` with the same workspace first\n"
+
+
+def test_export_before_score_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export", "takedown", "-o", str(tmp_path / "t.csv"), "-w", str(tmp_path)])
-    assert result.exit_code == 1 and "run `cib score" in result.output
+    assert result.exit_code == 1 and "run `cib score" in result.output and len(result.output.splitlines()) == 1
 
 
 def test_generated_handles() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -83,9 +86,18 @@ def test_near_duplicates_survive_emoji_prefix_typos_and_tag_order() -> None:
     assert norm[3] not in grouped
 
 
-def test_near_duplicates_are_deterministic() -> None:
-    texts = pl.Series([f"word{i % 7} shared tail of the message number {i // 7}" for i in range(60)])
-    assert near_duplicate_groups(texts).equals(near_duplicate_groups(texts))
+def test_near_duplicates_are_the_same_in_every_process() -> None:
+    """Group ids must not depend on the process (string hashing is salted per process by PYTHONHASHSEED)."""
+    make = 'pl.Series([f"about topic{t} " * 3 + f"the story number {t} told in variant {v}" for t in range(6) for v in range(10)])'
+    texts = eval(make)  # noqa: S307 - a constant expression, shared with the child processes below
+    mine = near_duplicate_groups(texts)
+    assert mine.height == 60 and mine["group"].n_unique() == 6  # six stories, ten variants each
+    code = ("import sys, polars as pl; from cib.signals import near_duplicate_groups; "
+            f"sys.stdout.write(near_duplicate_groups({make}).write_csv())")
+    for seed in ("1", "2"):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        assert run.stdout == mine.write_csv(), seed
 
 
 def test_pdq_threshold_is_inclusive_at_31_bits() -> None:
@@ -101,7 +113,7 @@ def test_real_reencoded_images_match_by_pdq(tmp_path: Path) -> None:
     import numpy as np
     from PIL import Image
 
-    from loaders._common import hash_media_file
+    from cib.mediahash import MediaHasher
 
     rng = np.random.default_rng(3)
     img = Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((256, 256), Image.Resampling.BICUBIC)
@@ -109,7 +121,7 @@ def test_real_reencoded_images_match_by_pdq(tmp_path: Path) -> None:
     img.resize((200, 200)).save(tmp_path / "b.jpg", quality=60)  # re-encoded, resized copy
     other = Image.fromarray(np.random.default_rng(4).integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((256, 256))
     other.save(tmp_path / "c.jpg")
-    hashes = [hash_media_file(tmp_path / n) for n in ("a.jpg", "b.jpg", "c.jpg")]
+    hashes = [(h.sha256, h.pdq) for h in (MediaHasher().hash_file(tmp_path / n) for n in ("a.jpg", "b.jpg", "c.jpg"))]
     assert hashes[0][0] != hashes[1][0]  # different bytes
     groups = dict(perceptual_groups(pl.Series([h[1] for h in hashes]), max_distance=31).iter_rows())
     assert hashes[0][1] in groups and groups.get(hashes[0][1]) == groups.get(hashes[1][1])
@@ -117,16 +129,13 @@ def test_real_reencoded_images_match_by_pdq(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_peer_oracle_reproduces_coordination_network_toolkit(tmp_path: Path) -> None:
+def test_peer_oracle_reproduces_coordination_network_toolkit(tmp_path: Path, peers: Path) -> None:
     """Same settings as the peer run (co-retweet, 60 s, min edge weight 2): the same 63 edges and weights."""
     from click.testing import CliRunner
 
     from cib.cli import cli
     from cib.store import ParquetStore
 
-    peers = Path(__file__).resolve().parents[2] / "shared" / "peers"
-    if not peers.is_dir():
-        pytest.skip("shared/peers not present")
     result = CliRunner().invoke(cli, ["load", str(peers / "russian_coord_tweets.csv"), "-w", str(tmp_path), "--silent"])
     assert result.exit_code == 0, result.output
     acts = actions(ParquetStore(tmp_path).posts(), near_duplicates=False)

@@ -48,7 +48,7 @@ def encode(actions: pl.DataFrame) -> Coded:
              .join(pl.DataFrame({"account_uid": accounts}).with_row_index("acc"), on="account_uid")
              .join(pl.DataFrame({"post_uid": posts}).with_row_index("post"), on="post_uid")
              .join(objects, on="object")
-             .join(pl.DataFrame({"signal": signals}).with_row_index("sig").with_columns(pl.col("sig").cast(pl.UInt8)),
+             .join(pl.DataFrame({"signal": signals}, schema={"signal": pl.String}).with_row_index("sig").with_columns(pl.col("sig").cast(pl.UInt8)),
                    on="signal")
              .select("acc", "post", "obj", "ts", "sig"))
     n_accounts = max(accounts.len(), 2)

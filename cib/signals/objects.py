@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from cib.signals.captions import near_duplicate_groups
-from cib.signals.media import perceptual_groups
+from cib.signals.media import perceptual_groups, video_groups
 
 __all__ = ["ACTIONS", "SIGNALS", "actions"]
 
@@ -69,10 +69,10 @@ def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: i
         parts.append(media.filter(pl.col("kind") != "sound")
                      .select("account_uid", "post_uid", "ts", object="media:" + pl.col("key"),
                              signal=pl.lit("co_media")))
-        for column, distance in (("pdq", pdq_distance), ("phash", phash_distance)):
-            hashed = media.filter(pl.col(column).is_not_null())
-            if hashed.height:
-                groups = perceptual_groups(hashed[column], max_distance=distance)
+        for column, distance in (("pdq", pdq_distance), ("phash", phash_distance), ("vpdq", pdq_distance)):
+            hashed = media.filter(pl.col(column).is_not_null()) if column in media.columns else media.clear()
+            if hashed.height:  # videos: vPDQ frame-set matching (cib.signals.media.video_groups)
+                groups = (video_groups if column == "vpdq" else perceptual_groups)(hashed[column], max_distance=distance)
                 parts.append(hashed.join(groups, left_on=column, right_on="hash")
                              .select("account_uid", "post_uid", "ts", object=f"{column}:" + pl.col("group"),
                                      signal=pl.lit("co_media")))

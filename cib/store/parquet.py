@@ -43,10 +43,18 @@ class ParquetStore:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self._pending: dict[str, Any] = {}  # file reports recorded since the last finalize
+        self._known: set[str] | None = None  # file keys in inputs.json, read once per load
 
     # -- loading ------------------------------------------------------------------------------------------
     def begin_file(self, file_key: str) -> None:
         """Forget the parts of an earlier load of the same file (its rows are about to be rewritten)."""
+        if self._known is None:
+            self._known = set(self.inputs())
+        parts = self.root / "parts"
+        if file_key not in self._known and not (parts / "rejects" / f"{file_key}.jsonl").exists() and not any(
+                (parts / sub / f"{file_key}-00000.parquet").exists() for sub in ("posts", "accounts")):
+            return  # never loaded here: nothing to forget (no directory scan per file)
         for sub in ("posts", "accounts"):
             for old in (self.root / "parts" / sub).glob(f"{file_key}-*.parquet"):
                 old.unlink()
@@ -69,17 +77,21 @@ class ParquetStore:
                 fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
 
     def record_input(self, file_key: str, info: dict[str, Any]) -> None:
-        inputs = self.inputs()
-        inputs[file_key] = info
-        self._write_json("inputs.json", dict(sorted(inputs.items())))
+        """Remember one file's report; `finalize` writes ``inputs.json`` once (not once per input file)."""
+        self._pending[file_key] = info
 
     def inputs(self) -> dict[str, Any]:
         path = self.root / "inputs.json"
-        return json.loads(path.read_text("utf-8")) if path.exists() else {}
+        stored = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        return {**stored, **self._pending}
 
     def finalize(self) -> dict[str, int]:
-        """Materialise de-duplicated posts/accounts/media/links and the combined rejects file."""
+        """Write ``inputs.json``, then materialise de-duplicated posts/accounts/media/links and the combined
+        rejects file."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if self._pending:
+            self._write_json("inputs.json", dict(sorted(self.inputs().items())))
+            self._pending, self._known = {}, None
         posts = self._scan_parts("posts", POSTS)
         posts = (posts.sort("uid", pl.col("handle").is_null(), "source_file", "source_record")
                  .unique("uid", keep="first", maintain_order=True))
