@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -25,11 +26,35 @@ def _workspace_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+class _UsageLine(click.ClickException):
+    """A usage mistake in one line (no usage text), exit code 2 like click's own usage errors."""
+
+    exit_code = 2
+
+
+def _check_neo4j_uri(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from cib.store.neo4j import check_uri
+
+    try:
+        return None if value is None else check_uri(value)
+    except CibError as exc:
+        raise _UsageLine(str(exc)) from None
+
+
 def _neo4j_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--neo4j", "neo4j_uri", default=None, envvar="CIB_NEO4J_URI", show_envvar=True,
+        "--neo4j", "neo4j_uri", default=None, envvar="CIB_NEO4J_URI", show_envvar=True, callback=_check_neo4j_uri,
         help="Also use this Neo4j server (bolt://host:port); user/password from CIB_NEO4J_USER/CIB_NEO4J_PASSWORD.",
     )(fn)
+
+
+def _graph(neo4j_uri: str | None) -> Any:
+    """A connected Neo4jStore (fails within ~5 s, one line, when unreachable), or None without --neo4j."""
+    if not neo4j_uri:
+        return None
+    from cib.store.neo4j import Neo4jStore
+
+    return Neo4jStore.from_env(neo4j_uri)
 
 
 def _errors_to_click(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -139,6 +164,7 @@ def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None,
             zone(tz)
         except CibError as exc:
             raise click.BadParameter(str(exc), param_hint="--tz") from exc
+    graph = _graph(neo4j_uri)  # connect first: an unreachable server fails before any loading
     loaders = get_loaders()
     options = LoadOptions(tz=tz, platform=platform)
     for loader in loaders:
@@ -146,6 +172,8 @@ def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None,
     todo = plan(paths, loaders)
     failures = [f"{path}: {reason}" for path, reason in todo.failed]
     if not todo.jobs:
+        if graph is not None:
+            graph.driver.close()
         _print_files(todo, [], as_json)
         for failure in failures:
             click.echo(f"error: {terminal_safe(failure)}", err=True)
@@ -158,10 +186,8 @@ def load(paths: tuple[Path, ...], workspace: Path | None, neo4j_uri: str | None,
         reports = run_jobs(todo.jobs, store, on_error=on_error, batch_size=batch_size, workers=jobs, done=done)
     failures += [r.error for r in reports if r.error]
     counts = store.finalize()
-    if neo4j_uri:
-        from cib.store.neo4j import Neo4jStore
-
-        with Neo4jStore.from_env(neo4j_uri) as graph:
+    if graph is not None:
+        with graph:
             graph.load_from(store)
     _print_load_summary(reports, counts, todo, as_json)
     for report in reports:
@@ -282,20 +308,18 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
 
     store = _store(workspace)
     params = _score_params(window, min_shared, min_weight, threshold, seed, fdr, pair_fdr, account_priors)
-    if neo4j_uri:
-        from cib.store.neo4j import Neo4jStore
-
-        with Neo4jStore.from_env(neo4j_uri) as graph:
-            posts, accounts = graph.posts(), graph.accounts()
-            _require_posts(posts, f"Neo4j at {neo4j_uri}")
-            result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
-            graph.write_scores(result.tables)
+    graph = _graph(neo4j_uri)
+    if graph is not None and not store.counts()["posts"]:  # nothing loaded here: score what Neo4j holds
+        posts, accounts, where = graph.posts(), graph.accounts(), f"Neo4j at {neo4j_uri}"
     else:
-        posts, accounts = store.posts(), store.accounts()
-        _require_posts(posts, f"workspace {store.root}")
-        result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
+        posts, accounts, where = store.posts(), store.accounts(), f"workspace {store.root}"
+    _require_posts(posts, where)
+    result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
     store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
                                        "inputs": store.inputs()})
+    if graph is not None:  # clusters and coordination edges only, never a reload of the posts
+        with graph:
+            graph.write_scores(store)
     _print_clusters(result.tables["clusters"], top)
 
 
@@ -481,9 +505,9 @@ def demo(ctx: click.Context, output: Path, seed: int, accounts: int) -> None:
 
 @cli.command()
 @click.argument("name", required=False)
-@click.option("--list", "list_", is_flag=True, help="List the named queries and their purpose.")
+@click.option("--list", "list_", is_flag=True, help="List the named queries, their parameters and defaults.")
 @click.option("--param", "-p", multiple=True, metavar="KEY=VALUE",
-              help="Query parameter (repeatable); numbers are passed as numbers.")
+              help="Query parameter (repeatable); ASCII integers and decimals are passed as numbers.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="Output format.")
 @_neo4j_option
@@ -494,45 +518,58 @@ def query(name: str | None, list_: bool, param: tuple[str, ...], fmt: str, neo4j
     \b
     Example:
         cib query --list
-        cib query read/cluster_members -p cluster_id=c-0123abcd --neo4j bolt://localhost:7687
+        cib query cluster_members -p cluster_id=c-0123abcd --neo4j bolt://localhost:7687
     """
-    from cib.store.neo4j import Neo4jStore
+    from cib.store.neo4j import Neo4jStore, bind_parameters
 
     known = dict(Neo4jStore.named_queries())
     if list_ or not name:
         for qname, purpose in known.items():
             click.echo(f"{qname:36} {purpose}")
         return
-    if not neo4j_uri:
-        raise click.UsageError("--neo4j URI (or CIB_NEO4J_URI) is required to run a query")
     qname = name if "/" in name else f"read/{name}"
     if qname not in known:
         raise click.UsageError(f"unknown query {name!r}; see `cib query --list`")
-    params: dict[str, Any] = {}
+    pairs = []
     for item in param:
         key, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not key:
             raise click.UsageError(f"--param {item!r} is not KEY=VALUE")
-        params[key] = int(value) if value.lstrip("-").isdigit() else value
+        pairs.append((key, value))
+    try:
+        values = bind_parameters(qname, pairs)
+    except CibError as exc:
+        raise _UsageLine(str(exc)) from None
+    if not neo4j_uri:
+        raise click.UsageError("--neo4j URI (or CIB_NEO4J_URI) is required to run a query")
     with Neo4jStore.from_env(neo4j_uri) as graph:
-        rows = graph.query(qname, **params)
+        rows = graph.query(qname, values)
     _print_rows(rows, fmt)
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def _print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+    """Rows as JSON (exact data; control and bidi characters as \\u escapes), CSV (spreadsheet-neutralised,
+    control characters escaped) or a table (never interpreted as markup, control characters escaped)."""
+    from cib.textsafe import neutralise_cell, rich_text, terminal_safe
+
+    def cell(value: Any) -> str:
+        return json.dumps(value, default=str, ensure_ascii=False) if isinstance(value, list | dict) else value
+
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+        text = json.dumps(rows, indent=2, default=str, ensure_ascii=False)
+        click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
         return
     columns = list(rows[0]) if rows else []
     if fmt == "csv":
         import csv
 
-        from reports import neutralise_cell
-
         writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
+        writer.writerow([neutralise_cell(terminal_safe(c)) for c in columns])
         for row in rows:
-            writer.writerow([neutralise_cell(json.dumps(v, default=str) if isinstance(v, list | dict) else v)
+            writer.writerow([neutralise_cell(v if isinstance(v, int | float) else terminal_safe(cell(v)))
                              for v in row.values()])
         return
     from rich.console import Console
@@ -540,7 +577,55 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
 
     table = Table()
     for col in columns:
-        table.add_column(col)
+        table.add_column(rich_text(col))
     for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
+        table.add_row(*(rich_text(cell(v)) for v in row.values()))
     Console(soft_wrap=True).print(table)
+
+
+@cli.group("neo4j")
+def neo4j_group() -> None:
+    """Neo4j maintenance: bulk import of a workspace."""
+
+
+@neo4j_group.command("import")
+@_workspace_option
+@click.option("--neo4j-home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="NEO4J_HOME of a stopped local server (or a new folder for the test server's data).")
+@click.option("--csv-only", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Only write the CSVs and import.args here, for the docker-compose `neo4j-import` service.")
+@click.option("--jars", type=click.Path(exists=True, file_okay=False, path_type=Path), envvar="CIB_NEO4J_JARS",
+              show_envvar=True, help="Neo4j jars to run the import tool with java when NEO4J_HOME has no bin/neo4j-admin.")
+@click.option("--database", default="neo4j", show_default=True, help="Database to create.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing database of that name.")
+@click.option("--json", "as_json", is_flag=True, help="Print counts and timings as JSON.")
+@_errors_to_click
+def neo4j_import(workspace: Path | None, neo4j_home: Path | None, csv_only: Path | None, jars: Path | None,
+                 database: str, overwrite: bool, as_json: bool) -> None:
+    """First load of a workspace into an empty Neo4j database with `neo4j-admin database import full`.
+
+    \b
+    Example:
+        cib neo4j import --workspace ws --neo4j-home /opt/neo4j      # server stopped; start it afterwards
+        cib neo4j import --workspace ws --neo4j-home nh --jars "$(python scripts/neo4j_server.py fetch)"
+        cib neo4j import --workspace ws --csv-only neo4j-import   # then: docker compose run --rm neo4j-import
+    """
+    from cib.store.neo4j_import import export_for_container, import_workspace
+
+    if csv_only is not None:
+        args = export_for_container(_store(workspace), csv_only, database=database)
+        click.echo(f"wrote {args.parent}; next: docker compose stop neo4j && "
+                   "docker compose --profile import run --rm neo4j-import && docker compose up -d neo4j")
+        return
+    if neo4j_home is None:
+        raise click.UsageError("give --neo4j-home (a stopped local server) or --csv-only DIR (docker compose)")
+
+    result = import_workspace(_store(workspace), neo4j_home, database=database, jars=jars, overwrite=overwrite)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    counts, seconds = result["counts"], result["seconds"]
+    click.echo(f"imported {counts.get('Post', 0):,} posts, {counts.get('Account', 0):,} accounts, "
+               f"{sum(v for k, v in counts.items() if k.isupper()):,} relationships into {database} in "
+               f"{seconds['total']:.1f} s (CSV {seconds['export_csv']:.1f} s, import {seconds['import']:.1f} s)")
+    click.echo(f"start the server on {neo4j_home}; constraints are created by the next `cib load/score --neo4j`")

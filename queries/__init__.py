@@ -1,4 +1,5 @@
-"""Cypher files, one statement each: ``schema/`` (constraints), ``write/`` (batched UNWIND writes), ``read/``.
+"""Cypher files, one statement each: ``schema/`` (constraints), ``ids/`` (key → internal id maps), ``write/`` (batched UNWIND writes),
+``read/`` (the investigators' library).
 
 A data package: it imports nothing from cib. The first line of every file is ``// purpose — params``.
 """
@@ -22,7 +23,7 @@ def names(folder: str | None = None) -> list[str]:
     """
     root = resources.files(__name__)
     found = []
-    for sub in ("schema", "write", "read"):
+    for sub in ("schema", "ids", "write", "read"):
         if folder and sub != folder:
             continue
         found += [f"{sub}/{entry.name[:-7]}" for entry in root.joinpath(sub).iterdir() if entry.name.endswith(".cypher")]

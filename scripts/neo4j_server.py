@@ -8,7 +8,8 @@ free port and a temporary data directory, and stops when its standard input clos
 Usage::
 
     python scripts/neo4j_server.py fetch          # download the jars (cached)
-    python scripts/neo4j_server.py run            # start, print the bolt URI, stop on Ctrl-C
+    python scripts/neo4j_server.py run [DATA]     # start (on DATA, e.g. NEO4J_HOME/data after an import),
+                                                  # print the bolt URI, stop on Ctrl-C
 """
 
 from __future__ import annotations
@@ -58,14 +59,14 @@ def free_port() -> int:
 class Server:
     """A running Neo4j; ``with Server() as s: s.uri``."""
 
-    def __init__(self, startup_timeout: float = 180.0) -> None:
+    def __init__(self, startup_timeout: float = 180.0, data_dir: Path | None = None) -> None:
         self.lib = fetch()
         self.port = free_port()
         self.data = Path(tempfile.mkdtemp(prefix="cib-neo4j-"))
         self.log = open(self.data / "launcher.log", "w+")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             ["java", "-Xmx2g", "-cp", str(self.lib / "*"), str(TOOLS / "Launcher.java"), str(self.port),
-             str(self.data / "db")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+             str(self.data / "db"), *([str(data_dir)] if data_dir else [])], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         deadline = time.monotonic() + startup_timeout
         line = ""
         while time.monotonic() < deadline:
@@ -105,7 +106,7 @@ def main(argv: list[str]) -> int:
         print(fetch())
         return 0
     if command == "run":
-        with Server() as server:
+        with Server(data_dir=Path(argv[2]) if len(argv) > 2 else None) as server:
             print(server.uri, flush=True)
             try:
                 while True:

@@ -1,54 +1,185 @@
 """Neo4j graph store: the real graph database investigators query.
 
 Model: (:Account)-[:POSTED]->(:Post)-[:LINKS]->(:Url), -[:TAGS]->(:Hashtag), -[:HAS_MEDIA]->(:Media),
--[:REPOSTS]->(:Post); scoring adds (:Account)-[:COORDINATED_WITH {signals, weight, n_shared, evidence}]->(:Account)
-and (:Account)-[:MEMBER_OF]->(:Cluster).
+-[:REPOSTS]->(:Post); scoring adds (:Account)-[:COORDINATED_WITH {signals, weight, n_shared, evidence, …}]->(:Account)
+and (:Account)-[:MEMBER_OF]->(:Cluster). The frames come from :mod:`cib.store.neo4j_model`, shared with the bulk
+import (:mod:`cib.store.neo4j_import`), so both paths build the same graph.
 
-Every statement comes from ``queries/``; data travels only as parameters, in ``UNWIND $rows`` batches
-(nodes before edges, constraints first). MERGE on unique keys makes every write idempotent, so a batch the
-driver retries after a dropped connection, or a whole re-load, adds nothing. Credentials come from
+Incremental writes (:meth:`Neo4jStore.load_from`) read each label's key → (internal id, content hash) map first.
+New keys go in with ``CREATE`` in large batches, changed rows (hash differs) have their properties replaced,
+unchanged rows are skipped; relationships are written by internal id (no index look-up per row) for new or
+changed posts only, with ``MERGE`` (cheap: a new post has no relationships yet), so a batch the driver retries
+after a dropped connection adds nothing. A create batch that meets an existing key (a retried batch that had
+committed) falls back to its ``MERGE`` twin. Node batches run in ``writers`` parallel transactions; relationship
+batches run one at a time (parallel ones deadlock on shared dense nodes).
+
+Every statement comes from ``queries/``; data travels only as parameters. Credentials come from
 ``CIB_NEO4J_USER`` / ``CIB_NEO4J_PASSWORD`` and never appear in messages.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import polars as pl
 
 import queries
 from cib.errors import StoreError
 from cib.schema import ACCOUNTS, MEDIA_STRUCT, POSTS
+from cib.store.neo4j_model import HASH, ISO_UTC, KEYS, REL_ENDS, GraphFrames, graph_frames, score_frames
 
 if TYPE_CHECKING:
     import neo4j
 
-__all__ = ["Neo4jStore"]
+__all__ = ["SCHEMES", "Neo4jStore", "bind_parameters", "check_uri", "query_parameters"]
 
-_POST_PROPS = [c for c in POSTS.names() if c not in ("uid", "account_uid", "media")]
-_ACCOUNT_PROPS = [c for c in ACCOUNTS.names() if c != "uid"]
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _MEDIA_PROPS = [c for c in MEDIA_STRUCT.to_schema() if c != "key"]
+_FILES = {"Account": "accounts", "Post": "posts", "Media": "media", "Url": "urls", "Hashtag": "hashtags",
+          "Cluster": "clusters"}
+_CONNECT_TIMEOUT_S = 5.0
+
+
+def check_uri(uri: str) -> str:
+    """`uri` if it is a Bolt URI without credentials, else a one-line StoreError that never shows a password.
+
+    Examples
+    --------
+    >>> check_uri("bolt://localhost:7687")
+    'bolt://localhost:7687'
+    >>> check_uri("http://localhost:7474")
+    Traceback (most recent call last):
+    cib.errors.StoreError: --neo4j http://localhost:7474: not a Bolt URI; use bolt://HOST:7687 or neo4j://HOST:7687 (schemes: bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc)
+    >>> check_uri("bolt://neo4j:hunter2@db:7687")
+    Traceback (most recent call last):
+    cib.errors.StoreError: --neo4j bolt://***@db:7687: credentials in the URI are not accepted; set CIB_NEO4J_USER and CIB_NEO4J_PASSWORD
+    """
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise StoreError(f"--neo4j {_redact(uri)}: not a valid URI; use bolt://HOST:7687") from None
+    if parts.username is not None or parts.password is not None:
+        raise StoreError(f"--neo4j {_redact(uri)}: credentials in the URI are not accepted; "
+                         "set CIB_NEO4J_USER and CIB_NEO4J_PASSWORD")
+    if parts.scheme not in SCHEMES or not host:
+        hint = f" (did you mean bolt://{uri}?)" if "://" not in uri else ""
+        raise StoreError(f"--neo4j {_redact(uri)}: not a Bolt URI; use bolt://HOST:7687 or neo4j://HOST:7687"
+                         f"{hint} (schemes: {', '.join(SCHEMES)})")
+    del port
+    return uri
+
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_DEFAULT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*) \(default ([^)]*)\)")
+_INT = re.compile(r"-?[0-9]+", re.ASCII)
+_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+", re.ASCII)
+
+
+def _value(text: str) -> Any:
+    """A ``-p`` value: ASCII integers and decimals become numbers, everything else stays text.
+
+    >>> _value("2"), _value("-0.5"), _value("²"), _value("c-01")
+    (2, -0.5, '²', 'c-01')
+    """
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+def query_parameters(name: str) -> dict[str, Any]:
+    """Parameters of query `name` with their defaults (``...`` when required), from its text and purpose line.
+
+    >>> query_parameters("read/cross_platform_clusters")
+    {'min_platforms': 2}
+    >>> query_parameters("read/accounts_sharing_url")
+    {'url': Ellipsis}
+    """
+    text = queries.cypher(name)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+    defaults = {k: _value(v.strip()) for k, v in _DEFAULT.findall(text.splitlines()[0])}
+    return {k: defaults.get(k, ...) for k in dict.fromkeys(_PARAM.findall(body))}
+
+
+def bind_parameters(name: str, given: list[tuple[str, str]]) -> dict[str, Any]:
+    """Values for query `name` from ``KEY=VALUE`` pairs, defaults applied; one-line StoreError naming any
+    unknown, repeated or missing parameter.
+
+    >>> bind_parameters("read/cross_platform_clusters", [])
+    {'min_platforms': 2}
+    >>> bind_parameters("read/cross_platform_clusters", [("self", "x")])
+    Traceback (most recent call last):
+    cib.errors.StoreError: query read/cross_platform_clusters: unknown parameter self; it takes: min_platforms (default 2)
+    """
+    wanted = query_parameters(name)
+    values: dict[str, Any] = {}
+    for key, text in given:
+        if key in values:
+            raise StoreError(f"query {name}: parameter {key} given twice")
+        values[key] = _value(text)
+    takes = ", ".join(k if v is ... else f"{k} (default {v})" for k, v in wanted.items()) or "no parameters"
+    unknown = sorted(set(values) - set(wanted))
+    if unknown:
+        raise StoreError(f"query {name}: unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"it takes: {takes}")
+    missing = [k for k, v in wanted.items() if v is ... and k not in values]
+    if missing:
+        raise StoreError(f"query {name}: missing parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                         f"(give -p {missing[0]}=VALUE); it takes: {takes}")
+    return {k: values.get(k, v) for k, v in wanted.items()}
+
+
+def _redact(uri: str) -> str:
+    """`uri` with anything before an ``@`` in its authority replaced by ``***``."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        scheme, rest = "", uri
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 class Neo4jStore:
     """A Neo4j database behind the store interface. The driver is injected; construction does no I/O."""
 
-    def __init__(self, driver: neo4j.Driver, *, database: str | None = None, batch_size: int = 1000) -> None:
+    def __init__(self, driver: neo4j.Driver, *, database: str | None = None, batch_size: int = 20_000,
+                 writers: int = 2) -> None:
         self.driver = driver
         self.database = database
         self.batch_size = batch_size
+        self.writers = writers
 
     @classmethod
-    def from_env(cls, uri: str, **kwargs: Any) -> Neo4jStore:
+    def from_env(cls, uri: str, *, verify: bool = True, **kwargs: Any) -> Neo4jStore:
+        """Connect to `uri` with credentials from the environment; fails within ~5 s when unreachable."""
         import neo4j
 
+        check_uri(uri)
         user = os.environ.get("CIB_NEO4J_USER", "neo4j")
         password = os.environ.get("CIB_NEO4J_PASSWORD", "")
-        return cls(neo4j.GraphDatabase.driver(uri, auth=(user, password), notifications_min_severity="OFF"),
-                   database=os.environ.get("CIB_NEO4J_DATABASE") or None, **kwargs)
+        try:
+            driver = neo4j.GraphDatabase.driver(uri, auth=(user, password), notifications_min_severity="OFF",
+                                                connection_timeout=_CONNECT_TIMEOUT_S,
+                                                connection_acquisition_timeout=4 * _CONNECT_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - e.g. ConfigurationError; its text may contain the URI
+            raise StoreError(f"--neo4j {_redact(uri)}: {type(exc).__name__}") from None
+        store = cls(driver, database=os.environ.get("CIB_NEO4J_DATABASE") or None, **kwargs)
+        if verify:
+            try:
+                driver.verify_connectivity()
+            except Exception as exc:  # noqa: BLE001 - unreachable, refused, bad credentials …
+                driver.close()
+                raise _store_error(exc, f"connecting to {_redact(uri)}") from None
+        return store
 
     def __enter__(self) -> Neo4jStore:
         return self
@@ -61,56 +192,114 @@ class Neo4jStore:
         for name in queries.names("schema"):
             self._run(name)
 
-    def write_rows(self, name: str, rows: Iterable[dict[str, Any]]) -> int:
-        """Run write query `name` over `rows` in batches of ``batch_size``; returns the rows written."""
-        total = 0
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= self.batch_size:
-                self._run(name, rows=batch)
-                total += len(batch)
-                batch = []
-        if batch:
-            self._run(name, rows=batch)
-            total += len(batch)
-        return total
-
     def load_from(self, store: Any) -> dict[str, int]:
-        """Copy a loaded Parquet workspace into Neo4j (idempotent)."""
-        return self.load_frames(store.accounts().collect(), store.posts().collect(), store.media().collect(),
-                                store.links().collect())
-
-    def load_frames(self, accounts: pl.DataFrame, posts: pl.DataFrame, media: pl.DataFrame,
-                    links: pl.DataFrame) -> dict[str, int]:
+        """Bring Neo4j up to date with a loaded workspace (idempotent); returns what was written per kind."""
         self.ensure_schema()
-        written = {
-            "accounts": self.write_rows("write/accounts", (
-                {"uid": r["uid"], "props": _props(r, _ACCOUNT_PROPS)} for r in accounts.iter_rows(named=True))),
-            "posts": self.write_rows("write/posts", (
-                {"uid": r["uid"], "account_uid": r["account_uid"], "props": _props(r, _POST_PROPS)}
-                for r in posts.drop("media").iter_rows(named=True))),
-        }
-        written["media"] = self.write_rows("write/media", (
-            {"post_uid": r["post_uid"], "key": r["key"], "props": _props(r, _MEDIA_PROPS)}
-            for r in media.iter_rows(named=True)))
-        for kind, name in (("url", "write/links_url"), ("hashtag", "write/links_hashtag"),
-                           ("repost", "write/links_repost")):
-            subset = links.filter(pl.col("kind") == kind).select("post_uid", "target")
-            written[kind] = self.write_rows(name, subset.iter_rows(named=True))
+        return self.write_graph(graph_frames(store, scores=False))
+
+    def write_graph(self, g: GraphFrames) -> dict[str, int]:
+        """Write node and relationship frames incrementally: create new keys, replace changed, skip the rest."""
+        written: dict[str, int] = {}
+        ids: dict[str, pl.DataFrame] = {}
+        fresh: dict[str, pl.DataFrame] = {}  # keys created or changed in this run
+        for label in ("Account", "Post", "Media", "Url", "Hashtag", "Cluster"):
+            if label in g.nodes:
+                ids[label], fresh[label], written[label] = self._sync_nodes(label, g.nodes[label])
+        if "Post" in fresh:
+            changed_posts = fresh["Post"].filter(pl.col("changed")).join(ids["Post"], on="k")
+            self._write("write/detach_post_edges", changed_posts["i"].to_list())
+        for rel, frame in g.rels.items():
+            src, dst = REL_ENDS[rel]
+            if rel == "POSTED":  # an unchanged post gains POSTED when its account is new
+                frame = pl.concat([frame.join(fresh["Post"].select(t="k"), on="t", how="semi"),
+                                   frame.join(fresh["Account"].filter(~pl.col("changed")).select(s="k"),
+                                              on="s", how="semi")]).unique()
+            elif src == "Post":
+                frame = frame.join(fresh["Post"].select(s="k"), on="s", how="semi")
+            rows = (frame.join(ids[src].select(s="k", s_id="i"), on="s")
+                    .join(ids[dst].select(t="k", t_id="i"), on="t"))
+            props = [c for c in frame.columns if c not in ("s", "t")]
+            # ordered by target: parallel batches then touch mostly disjoint shared nodes (fewer lock waits)
+            rows = rows.sort("t_id", "s_id").select(pl.col("s_id").alias("s"), pl.col("t_id").alias("t"),
+                                                    *_payload(rows.select(props)))
+            written[rel] = self._write(f"write/rel_{rel.lower()}", rows, parallel=False)
         return written
 
-    def write_scores(self, tables: dict[str, pl.DataFrame]) -> None:
-        """Replace earlier scoring results with these clusters, memberships and coordination edges."""
+    def write_scores(self, store: Any) -> dict[str, int]:
+        """Replace earlier scoring results with the workspace's clusters, memberships and coordination edges."""
         self.ensure_schema()
-        self._run("write/clear_scores")
-        self._run("write/clear_coordination")
-        self.write_rows("write/coordinated", tables["edges"].select(
-            "src", "dst", "signals", "weight", "n_shared", "evidence").iter_rows(named=True))
-        self.write_rows("write/clusters", (
-            {"cluster_id": r["cluster_id"], "props": {k: v for k, v in r.items() if k != "cluster_id"}}
-            for r in tables["clusters"].iter_rows(named=True)))
-        self.write_rows("write/members", tables["members"].iter_rows(named=True))
+        for name in ("write/clear_scores", "write/clear_coordination"):
+            self._run_autocommit(name)
+        accounts = self._id_map("Account")
+        scored = score_frames(store, accounts["k"])
+        return self.write_graph(GraphFrames(nodes={"Account": _keys_only(accounts), **scored.nodes}, rels=scored.rels))
+
+    def _sync_nodes(self, label: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        """Create new and replace changed nodes; (key → id map, fresh keys with a `changed` flag, rows written)."""
+        key = KEYS[label]
+        known = _id_frame([]) if label == "Cluster" else self._id_map(label)  # clusters were just cleared
+        joined = frame.join(known.rename({"k": key}), on=key, how="left")
+        new = joined.filter(pl.col("i").is_null()).select(frame.columns)
+        has_hash = HASH in frame.columns
+        changed = joined.filter(pl.col("i").is_not_null() & (
+            pl.col(HASH).ne_missing(pl.col("h")) if has_hash else pl.lit(False)))
+        created = self._write(f"write/create_{_FILES[label]}", new.select(_payload(new)), returns=True,
+                              fallback=f"write/merge_{_FILES[label]}")
+        self._write("write/update_nodes", changed.select(pl.col("i").alias("id"), *_payload(frame)))
+        id_map = pl.concat([known.select("k", "i"), created]).unique("k", keep="last")
+        fresh = pl.concat([new.select(k=key, changed=pl.lit(False)), changed.select(k=key, changed=pl.lit(True))])
+        return id_map, fresh, new.height + changed.height
+
+    def _id_map(self, label: str) -> pl.DataFrame:
+        records, _, _ = self.driver.execute_query(queries.cypher(f"ids/{_FILES[label]}"), database_=self.database,
+                                                  routing_="r")
+        return _id_frame([tuple(r.values()) for r in records])
+
+    def _write(self, name: str, rows: pl.DataFrame | list[Any], *, returns: bool = False,
+               fallback: str | None = None, parallel: bool = True) -> Any:
+        """Run write query `name` over `rows` in batches, across ``writers`` transactions when `parallel`.
+
+        Relationship batches run one at a time: Neo4j locks both ends of a new relationship, and parallel
+        batches sharing dense nodes (hashtags, URLs, accounts) deadlock and retry (measured: slower than one).
+
+        With `returns`, the (k, i) rows the query returns, as a frame; else the number of rows written.
+        """
+        height = rows.height if isinstance(rows, pl.DataFrame) else len(rows)
+        results: list[tuple[Any, ...]] = []
+        if height:
+            workers = max(1, self.writers) if parallel else 1
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                window = []  # at most `workers` batches converted at a time: memory stays bounded
+                for batch in self._batches(rows):
+                    window.append(pool.submit(self._batch, name, batch, fallback))
+                    if len(window) >= workers:
+                        results += window.pop(0).result()
+                for future in window:
+                    results += future.result()
+        return _id_frame(results).select("k", "i") if returns else height
+
+    def _batches(self, rows: pl.DataFrame | list[Any]) -> Iterator[list[Any]]:
+        step = max(1, self.batch_size)
+        height = rows.height if isinstance(rows, pl.DataFrame) else len(rows)
+        for start in range(0, height, step):
+            chunk = rows.slice(start, step) if isinstance(rows, pl.DataFrame) else rows[start:start + step]
+            yield chunk.to_dicts() if isinstance(chunk, pl.DataFrame) else chunk
+
+    def _batch(self, name: str, batch: list[Any], fallback: str | None) -> list[tuple[Any, ...]]:
+        import neo4j.exceptions
+
+        try:
+            records, _, _ = self.driver.execute_query(queries.cypher(name), parameters_={"rows": batch},
+                                                      database_=self.database)
+        except neo4j.exceptions.ConstraintError:
+            if fallback is None:
+                raise StoreError(f"Neo4j refused {name}: a key already exists") from None
+            return self._batch(fallback, batch, None)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every driver failure becomes StoreError
+            raise _store_error(exc, name) from None
+        return [tuple(r.values()) for r in records]
 
     # -- reading ------------------------------------------------------------------------------------------
     @staticmethod
@@ -118,27 +307,28 @@ class Neo4jStore:
         """(name, purpose) of every read query in ``queries/read``."""
         return [(name, queries.describe(name)) for name in queries.names("read")]
 
-    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Run read query `name` in a read transaction; rows as plain dicts (temporal values as datetimes)."""
+    def query(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run read query `name` with `params` in a read transaction; rows as plain dicts (datetimes native)."""
         text = queries.cypher(name)
+        values = dict(params or {})
 
         def work(tx: Any) -> list[dict[str, Any]]:
-            return [{k: _native(v) for k, v in record.items()} for record in tx.run(text, **params)]
+            return [{k: _native(v) for k, v in record.items()} for record in tx.run(text, parameters=values)]
 
         try:
             with self.driver.session(database=self.database) as session:
                 return session.execute_read(work)
         except Exception as exc:  # noqa: BLE001 - every driver failure becomes StoreError
-            raise _store_error(exc, name) from exc
+            raise _store_error(exc, name) from None
 
     def counts(self) -> dict[str, int]:
         return {row["what"]: row["n"] for row in self.query("read/counts")}
 
     def posts(self, page: int = 50_000) -> pl.LazyFrame:
         rows: list[dict[str, Any]] = []
-        skip = 0
+        after = ""
         while True:
-            chunk = self.query("read/posts_for_scoring", skip=skip, limit=page)
+            chunk = self.query("read/posts_for_scoring", {"after": after, "limit": page})
             for row in chunk:
                 post = row["post"]
                 post["media"] = [{"key": m.get("key"), **{k: m.get(k) for k in _MEDIA_PROPS}}
@@ -146,7 +336,7 @@ class Neo4jStore:
                 rows.append(post)
             if len(chunk) < page:
                 break
-            skip += page
+            after = chunk[-1]["post"]["uid"]
         return _conform(rows, POSTS)
 
     def accounts(self) -> pl.LazyFrame:
@@ -157,11 +347,43 @@ class Neo4jStore:
         try:
             self.driver.execute_query(queries.cypher(name), parameters_=params, database_=self.database)
         except Exception as exc:  # noqa: BLE001 - every driver failure becomes StoreError
-            raise _store_error(exc, name) from exc
+            raise _store_error(exc, name) from None
+
+    def _run_autocommit(self, name: str) -> None:
+        """For ``CALL {…} IN TRANSACTIONS``, which needs an auto-commit transaction."""
+        try:
+            with self.driver.session(database=self.database) as session:
+                session.run(queries.cypher(name)).consume()
+        except Exception as exc:  # noqa: BLE001 - every driver failure becomes StoreError
+            raise _store_error(exc, name) from None
 
 
-def _props(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    return {k: row[k] for k in keys if row.get(k) is not None and row.get(k) != []}
+def _payload(frame: pl.DataFrame) -> list[pl.Expr]:
+    """Row payload ``p`` (plain properties) and ``d`` (time-zoned datetimes as ISO text, which Neo4j parses
+    far faster than the driver packs Python datetimes).
+
+    >>> from datetime import datetime, timezone
+    >>> f = pl.DataFrame({"uid": ["a"], "at": [datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)]})
+    >>> f.select(_payload(f)).to_dicts()
+    [{'p': {'uid': 'a'}, 'd': {'at': '2024-01-02T03:04:05.000006Z'}}]
+    """
+    zoned = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone]
+    plain = [c for c in frame.columns if c not in zoned]
+    d = (pl.struct([pl.col(c).dt.convert_time_zone("UTC").dt.to_string(ISO_UTC) for c in zoned]) if zoned
+         else pl.lit(None, pl.Struct({"_": pl.Int8})))
+    p = pl.struct(plain) if plain else pl.lit(None, pl.Struct({"_": pl.Int8}))
+    return [p.alias("p"), d.alias("d")]
+
+
+def _keys_only(id_map: pl.DataFrame) -> pl.DataFrame:
+    """Account nodes as known keys only (no hash column): score writes never touch their properties."""
+    return id_map.select(uid="k").head(0)
+
+
+def _id_frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
+    """(key, internal id[, hash]) tuples as a frame with columns k, i, h."""
+    rows = [(*r, None)[:3] for r in rows]
+    return pl.DataFrame(rows, schema={"k": pl.String, "i": pl.Int64, "h": pl.Int64}, orient="row")
 
 
 def _native(value: Any) -> Any:
@@ -188,7 +410,13 @@ def _default(value: Any, dtype: pl.DataType) -> Any:
     return value
 
 
-def _store_error(exc: Exception, name: str) -> StoreError:
+def _store_error(exc: Exception, what: str) -> StoreError:
+    import neo4j.exceptions as ne
+
     kind = type(exc).__name__
-    message = getattr(exc, "message", None) or str(exc)
-    return StoreError(f"Neo4j {kind} while running {name}: {message}")
+    if isinstance(exc, ne.AuthError):
+        return StoreError(f"Neo4j refused the credentials from CIB_NEO4J_USER/CIB_NEO4J_PASSWORD ({what})")
+    if isinstance(exc, ne.ServiceUnavailable):
+        return StoreError(f"Neo4j is unreachable ({what}); is the server running?")
+    message = (getattr(exc, "message", None) or str(exc)).splitlines()[0] if str(exc) else kind
+    return StoreError(f"Neo4j {kind} while {what if ' ' in what else 'running ' + what}: {message}")

@@ -1,3 +1,3 @@
-// remove earlier COORDINATED_WITH edges — no params
+// remove earlier COORDINATED_WITH edges, in batches — no params
 MATCH (:Account)-[r:COORDINATED_WITH]->(:Account)
-DELETE r
+CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS

@@ -1,3 +1,3 @@
-// remove earlier scoring results (clusters, memberships, coordination edges) — no params
+// remove earlier scoring results (clusters and their memberships), in batches — no params
 MATCH (c:Cluster)
-DETACH DELETE c
+CALL (c) { DETACH DELETE c } IN TRANSACTIONS OF 10000 ROWS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import socket
 import threading
 from pathlib import Path
@@ -88,44 +89,76 @@ def test_cli_load_and_score_through_neo4j(neo4j_server: str, neo4j_store, scenar
     _check_every_query(neo4j_server, neo4j_store, tmp_path)
 
 
+def test_score_writes_only_scores_and_scores_from_neo4j_when_workspace_is_empty(
+        neo4j_server: str, neo4j_store, scenario_ws: dict[str, Path], tmp_path: Path) -> None:  # noqa: ANN001
+    from cib.store.neo4j import Neo4jStore
+
+    store = ParquetStore(scenario_ws["ws"])
+    neo4j_store.load_from(store)
+    before = neo4j_store.counts()
+    calls: list[str] = []
+    original = Neo4jStore.load_from
+    Neo4jStore.load_from = lambda self, s: calls.append("load_from") or original(self, s)  # type: ignore[method-assign]
+    try:
+        empty_ws = tmp_path / "empty"
+        score = CliRunner().invoke(cli, ["score", "-w", str(empty_ws), "--neo4j", neo4j_server, "--silent"])
+    finally:
+        Neo4jStore.load_from = original  # type: ignore[method-assign]
+    assert score.exit_code == 0, score.output
+    assert calls == []  # no reload of posts, accounts or links
+    after = neo4j_store.counts()
+    assert {k: after[k] for k in before if before[k]} == {k: before[k] for k in before if before[k]}
+    scored = ParquetStore(empty_ws)
+    assert scored.scores("clusters").select("cluster_id", "score").equals(
+        store.scores("clusters").select("cluster_id", "score"))  # read back from Neo4j, same clusters
+    assert after["clusters"] == scored.scores("clusters").height
+    assert after["coordinated_with"] == scored.scores("edges").height
+    again = CliRunner().invoke(cli, ["score", "-w", str(empty_ws), "--neo4j", neo4j_server, "--silent"])
+    assert again.exit_code == 0 and neo4j_store.counts() == after  # replaced, not added
+
+
 def _check_every_query(uri: str, graph, ws: Path) -> None:  # noqa: ANN001
     store = ParquetStore(ws)
     clusters = store.scores("clusters")
     members = store.scores("members")
     edges = store.scores("edges")
     top = clusters.row(0, named=True)
-    rows = graph.query("read/cluster_members", cluster_id=top["cluster_id"])
+    rows = graph.query("read/cluster_members", {"cluster_id": top["cluster_id"]})
     assert sorted(r["account"] for r in rows) == sorted(
         members.filter(pl.col("cluster_id") == top["cluster_id"])["account_uid"].to_list())
     assert all(r["evidence"] and r["evidence"][0]["signals"] for r in rows)
     edge = edges.row(0, named=True)
-    tying = graph.query("read/posts_tying_accounts", a=edge["src"], b=edge["dst"])
+    tying = graph.query("read/posts_tying_accounts", {"a": edge["src"], "b": edge["dst"]})
     assert {f"{r['post_a']}|{r['post_b']}" for r in tying} == set(edge["evidence"])
-    cross = graph.query("read/cross_platform_clusters", min_platforms=2)
+    cross = graph.query("read/cross_platform_clusters", {"min_platforms": 2})
     assert {r["cluster_id"] for r in cross} == {
         c for c, p in clusters.select("cluster_id", "platforms").iter_rows() if len(p) >= 2}
     posts = store.posts().collect()
     url = posts.explode("urls").drop_nulls("urls").group_by("urls").agg(n=pl.col("account_uid").n_unique()) \
         .sort(["n", "urls"], descending=[True, False]).row(0)
-    assert len({r["account"] for r in graph.query("read/accounts_sharing_url", url=url[0])}) == url[1]
+    assert len({r["account"] for r in graph.query("read/accounts_sharing_url", {"url": url[0]})}) == url[1]
     media = store.media().collect().group_by("key").agg(n=pl.col("account_uid").n_unique()).sort(
         ["n", "key"], descending=[True, False]).row(0)
-    assert len({r["account"] for r in graph.query("read/accounts_sharing_media", key=media[0])}) == media[1]
+    assert len({r["account"] for r in graph.query("read/accounts_sharing_media", {"key": media[0]})}) == media[1]
     caption = posts.drop_nulls("text_norm").group_by("text_norm").agg(n=pl.col("account_uid").n_unique()).sort(
         ["n", "text_norm"], descending=[True, False]).row(0)
-    assert len({r["account"] for r in graph.query("read/accounts_sharing_caption", text_norm=caption[0])}) == caption[1]
-    bursts = graph.query("read/creation_bursts", min_accounts=10)
+    assert len({r["account"] for r in graph.query("read/accounts_sharing_caption", {"text_norm": caption[0]})}) == caption[1]
+    bursts = graph.query("read/creation_bursts", {"min_accounts": 10})
     assert bursts and all(r["created"] >= 10 for r in bursts)  # the bot and sound farms were created in bursts
     counts = graph.query("read/counts")
     assert {r["what"] for r in counts} >= {"posts", "accounts", "clusters"}
     assert len(graph.query("read/accounts_for_scoring")) == store.accounts().collect().height
-    assert len(graph.query("read/posts_for_scoring", skip=0, limit=10)) == 10
+    assert len(graph.query("read/posts_for_scoring", {"after": "", "limit": 10})) == 10
     result = CliRunner().invoke(cli, ["query", "cluster_members", "-p", f"cluster_id={top['cluster_id']}",
                                       "--format", "csv", "--neo4j", uri])
     assert result.exit_code == 0, result.output
     header, *body = list(csv.reader(io.StringIO(result.output)))
     assert header[:3] == ["account", "handle", "platform"]
     assert sorted(r[0] for r in body) == sorted(r["account"] for r in rows) and len(body) == len(rows) > 0
+    # defaults shown by --list are applied: no -p needed
+    result = CliRunner().invoke(cli, ["query", "cross_platform_clusters", "--format", "json", "--neo4j", uri])
+    assert result.exit_code == 0, result.output
+    assert [r["cluster_id"] for r in json.loads(result.output)] == [r["cluster_id"] for r in cross]
 
 
 class DroppingProxy:

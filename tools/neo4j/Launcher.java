@@ -1,6 +1,7 @@
 // Starts a real Neo4j Community server (5.26 LTS, via the official test harness) on 127.0.0.1:<port>
 // with its data in <dir>, prints "READY <bolt uri>" and runs until its standard input closes.
-// Usage: java -cp 'lib/*' Launcher.java <port> <dir>
+// With a third argument the server opens that data directory (e.g. one written by neo4j-admin import).
+// Usage: java -cp 'lib/*' Launcher.java <port> <dir> [<data dir>]
 import java.io.InputStream;
 import java.nio.file.Path;
 import org.neo4j.configuration.GraphDatabaseSettings;
@@ -15,7 +16,11 @@ public class Launcher {
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
         Path dir = Path.of(args[1]);
-        Neo4j neo4j = Neo4jBuilders.newInProcessBuilder(dir)
+        var builder = Neo4jBuilders.newInProcessBuilder(dir);
+        if (args.length > 2) {
+            builder = builder.withConfig(GraphDatabaseSettings.data_directory, Path.of(args[2]).toAbsolutePath());
+        }
+        Neo4j neo4j = builder
             .withDisabledServer()
             .withConfig(BoltConnector.enabled, true)
             .withConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))

@@ -1,0 +1,3 @@
+// Post key, internal id and content hash, for incremental writes — no params
+MATCH (n:Post)
+RETURN n.uid AS k, id(n) AS i, n.cib_hash AS h
