@@ -335,18 +335,20 @@ def _stage_printer(silent: bool) -> Callable[[dict[str, Any]], None]:
 
 
 def _print_clusters(clusters: Any, top: int) -> None:
+    import polars as pl
     from rich.console import Console
     from rich.table import Table
 
     from cib.textsafe import rich_text
 
-    authentic = int((clusters["cluster_class"] == "authentic").sum() or 0) if clusters.height else 0
+    classes = clusters["cluster_class"] if "cluster_class" in clusters.columns else pl.Series([""] * clusters.height)
+    authentic = int((classes == "authentic").sum() or 0)
     table = Table(title=f"{clusters.height} clusters, {int(clusters['flagged'].sum() or 0)} flagged",
                   caption=f"{authentic} authentic coordination (syndication): not flagged")
     for col in ("rank", "cluster", "score", "flag", "size", "platforms", "signals"):
         table.add_column(col)
     for row in clusters.head(top).iter_rows(named=True):  # flag: ● flagged, A authentic coordination
-        mark = "●" if row["flagged"] else "A" if row["cluster_class"] == "authentic" else ""
+        mark = "●" if row["flagged"] else "A" if row.get("cluster_class") == "authentic" else ""
         # every cell literal: no markup, controls escaped
         table.add_row(*map(rich_text, (row["rank"], row["cluster_id"], f"{row['score']:.2f}", mark, row["size"],
                                        ",".join(row["platforms"]), ",".join(row["signals"]))))

@@ -1,6 +1,7 @@
 """A video campaign caught through co_media alone: accounts re-upload re-edited copies (re-encoded,
 letterboxed, greyed, watermarked, trimmed, shrunk) of a few generated clips, with unrelated captions and no
-links; background accounts post their own clips, and a few re-share one campaign clip once."""
+links; background accounts post their own clips, a few re-share one campaign clip once, and a crowd of
+ordinary readers posts text, links and photos of its own."""
 
 from __future__ import annotations
 
@@ -57,6 +58,23 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             messages.append({"date_unixtime": str(t0 + n * 86_400 + 600), "date": "2024-03-01T00:00:00",
                              "from": account, "from_id": account, "text": _caption(rng), "file": name,
                              "media_type": "video_file"})
+    # an ordinary crowd of text-only readers around them: the null model measures "chance" on the collection
+    # itself, and a collection that is nothing but the campaign would make the campaign look like chance
+    # (the null is per signal, so the crowd posts pictures of its own too: small distinct photos)
+    from PIL import Image
+
+    (export / "photos").mkdir()
+    for r in range(240):
+        for k in range(3):
+            message = {"date_unixtime": str(t0 + int(rng.integers(0, 4 * 86_400))), "date": "2024-03-01T00:00:00",
+                       "from": f"reader{r}", "from_id": f"user{1000 + r}",
+                       "text": _caption(rng) + f" https://example.org/{r}/{k}"}
+            if k == 0:
+                photo = f"photos/reader{r}.png"
+                pixels = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)  # blown up: smooth, distinct
+                Image.fromarray(pixels).resize((96, 96), Image.Resampling.BILINEAR).save(export / photo)
+                message["photo"] = photo
+            messages.append(message)
     rng.shuffle(messages)  # type: ignore[arg-type]
     telegram_export(export, messages)
     ws = root / "ws"

@@ -35,7 +35,8 @@ def scored_ws(tmp_path_factory: pytest.TempPathFactory, samples: Path, scenario_
     """Real samples plus a generated scenario, loaded and scored."""
     ws = tmp_path_factory.mktemp("paths-ws")
     runner = CliRunner()
-    load = runner.invoke(cli, ["load", str(samples), str(scenario_ws["scenario"]), "-w", str(ws), "--silent"])
+    load = runner.invoke(cli, ["load", str(samples), str(scenario_ws["scenario"]), "-w", str(ws), "--silent",
+                                "--platform", "facebook"])  # the samples hold a CooRTweet CSV of Facebook data
     assert load.exit_code == 0, load.output
     score = runner.invoke(cli, ["score", "-w", str(ws), "--silent"])
     assert score.exit_code == 0, score.output
