@@ -14,24 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-PY = sys.executable
-_RSS = "\nimport resource\nprint('@@RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
-
-
-def child(code: str) -> tuple[float, float, str]:
-    """Run `code` in a fresh Python; return (seconds, peak RSS MiB, stdout before the RSS line)."""
-    start = time.perf_counter()
-    out = subprocess.run([PY, "-c", code + _RSS], check=True, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    sys.stderr.write(out.stderr)
-    text, _, rss = out.stdout.rpartition("@@RSS ")
-    return seconds, float(rss), text.strip()
-
+# one child-process runner for every benchmark: a fresh Python per phase, its own peak RSS
+from scale import child  # benchmarks/ is on sys.path when a benchmark runs as a script
 
 VIDEOS = """
 import json, time
