@@ -189,6 +189,7 @@ def urls_from_text(text: str | None) -> list[str]:
     return [u.rstrip(").,;!?»\"'") for u in _URL_RE.findall(text)]
 
 
+@functools.lru_cache(maxsize=1 << 15)  # copied captions are what coordination looks like: each is computed once
 def normalize_text(text: str | None) -> str | None:
     """Caption fingerprint text: NFKC, case-folded, without retweet prefix, URLs, mentions, emoji and
     punctuation; hashtags moved to the end in sorted order. None when nothing is left.

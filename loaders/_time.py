@@ -199,7 +199,7 @@ def parse_ts(value: Any, tz: str | None = None) -> datetime:
         if text[:3].isalpha() and text[3:4] == " ":
             return _in_range(datetime.strptime(text, _TWITTER_FMT).astimezone(UTC), value)
         abbr = None
-        match = _WITH_ABBR.fullmatch(text) if "A" <= text[-1:] <= "Z" else None  # it ends in [A-Z]
+        match = _WITH_ABBR.fullmatch(text) if "A" <= text[-1:] <= "Z" and "A" <= text[-2:-1] <= "Z" else None
         if match:
             text, abbr = match.group(1), match.group(2)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
