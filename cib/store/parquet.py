@@ -506,7 +506,7 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
 def _sink(frame: pl.LazyFrame, path: Path) -> None:
     try:
-        frame.collect(engine="streaming").write_parquet(path)
+        frame.sink_parquet(path)  # streamed: the committed table is never whole in memory
     except pl.exceptions.PolarsError as exc:
         raise StoreError(f"{path.parent.parent.parent}: cannot write {path.name}: {exc}") from exc
 
