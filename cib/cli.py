@@ -326,7 +326,8 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
     if result.xlingual is not None:
         x = result.xlingual
         _echo_err(f"co_caption_xlingual: {x['captions']:,} distinct captions of {x['accounts']:,} candidate "
-                  f"accounts, {x['embedded']:,} embedded now, {x['captions'] - x['embedded']:,} from the cache", silent)
+                  f"accounts, {x['embedded']:,} embedded now, {x['captions'] - x['embedded']:,} from the cache, "
+                  f"{x['grouped']:,} in a cross-lingual group", silent)
     store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
                                        "inputs": store.inputs(), "xlingual_figures": result.xlingual})
     if graph is not None:  # clusters and coordination edges only, never a reload of the posts

@@ -139,8 +139,8 @@ def _workspace(root: Path) -> Path:
                     post(f"{ring}_{member}", T0 + timedelta(days=int(rng.integers(0, 10)),
                                                            minutes=int(rng.integers(0, 1440))), text)
     organic = [f"org{i}" for i in range(40)]
-    for i, account in enumerate(organic):
-        for j in range(6):
+    for account in organic:
+        for _ in range(6):
             when = T0 + timedelta(days=int(rng.integers(0, 10)), minutes=int(rng.integers(0, 1440)))
             post(account, when, None,
                  [f"https://news.example/{int(rng.integers(0, 300))}"])
