@@ -16,6 +16,7 @@ from cib.clustering import ClusterParams, cluster_scores, communities
 from cib.schema import EDGES, EVIDENCE
 from cib.signals import actions, coded_edges, coded_pairs, decode_evidence, encode
 from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
+from cib.signals.xlingual import THRESHOLD as XLINGUAL_THRESHOLD
 
 __all__ = ["ScoreParams", "ScoreResult", "score"]
 
@@ -41,7 +42,7 @@ class ScoreParams:
     near_duplicates: bool = True
     evidence_per_edge: int = 20
     xlingual: bool = False  # co_caption_xlingual (cib.signals.xlingual): needs `pip install 'cib[xlingual]'`
-    xlingual_threshold: float = 0.90  # = cib.signals.xlingual.THRESHOLD (how it was chosen: see there)
+    xlingual_threshold: float = XLINGUAL_THRESHOLD  # how it was chosen: cib.signals.xlingual
     cluster: ClusterParams = field(default_factory=ClusterParams)
 
     def as_dict(self) -> dict[str, Any]:

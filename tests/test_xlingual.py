@@ -236,3 +236,19 @@ def test_cache_segments_keys_and_compaction(tmp_path: Path) -> None:
     assert len(other) == 0
     segments[0].write_bytes(b"not parquet")  # a damaged segment costs a re-embedding, never a crash
     assert len(EmbeddingCache.open(tmp_path, model, ["t3"])) == 0
+
+
+def test_cache_runs_side_by_side_both_keep_their_vectors(tmp_path: Path) -> None:
+    """Two scores opened before either saved (as two concurrent `cib score` runs): no lock, no lost vector."""
+    first, second = (EmbeddingCache.open(tmp_path, "m", ["a", "b"]) for _ in range(2))
+    first["a"] = np.ones(2, dtype=np.float32)
+    second["b"] = np.full(2, 2.0, dtype=np.float32)
+    second["a"] = np.full(2, 3.0, dtype=np.float32)  # the same caption embedded twice: either copy is fine
+    assert (first.save(), second.save()) == (1, 2)
+    both = EmbeddingCache.open(tmp_path, "m", ["a", "b"])
+    assert sorted(both) == ["a", "b"] and both["b"].tolist() == [2.0, 2.0]
+    both.compact()  # folds the two segments into one, the first copy of "a" (oldest segment) wins
+    assert len(list(tmp_path.rglob("seg-*.parquet"))) == 1
+    assert EmbeddingCache.open(tmp_path, "m", ["a"])["a"].tolist() == [1.0, 1.0]
+    both.compact()  # nothing left to fold
+    assert len(list(tmp_path.rglob("seg-*.parquet"))) == 1
