@@ -19,6 +19,7 @@ from cib.schema import ACCOUNTS, POSTS, empty
 from cib.signals.xlingual import MISSING, SIGNAL, THRESHOLD, available, xlingual_groups
 from cib.store import ParquetStore
 from cib.store.embeddings import COMPACT_AT, EmbeddingCache, cache_key
+from loaders._common import normalize_text  # the loaders' caption normalisation, as on real exports
 from tests.conftest import need
 
 NARRATIVES = [
@@ -118,7 +119,7 @@ def _workspace(root: Path) -> Path:
         n = len(posts)
         posts.append({"uid": f"x:{n}", "platform": "x", "post_id": str(n), "account_uid": f"x:{account}",
                       "account_id": account, "handle": account, "created_at": when, "text": text,
-                      "text_norm": text.lower() if text else None, "urls": urls or [], "hashtags": [],
+                      "text_norm": normalize_text(text), "urls": urls or [], "hashtags": [],
                       "mentions": [], "media": [], "effect_ids": [], "format": "test", "source_file": "t",
                       "source_record": n})
 
@@ -189,7 +190,7 @@ def test_three_language_rings_are_linked_by_the_narrative_only_with_the_flag(tmp
         assert row["object"].startswith("xl:")
         a, b = texts[row["post_a"]], texts[row["post_b"]]
         assert any({a, b} <= set(n) for n in NARRATIVES) and a != b
-        assert row["object"].split(":", 2)[2] in {t.lower() for n in NARRATIVES for t in n}
+        assert row["object"].split(":", 2)[2] in {normalize_text(t) for n in NARRATIVES for t in n}
     assert store.score_params()["xlingual"] is True
     # one cluster of the six accounts, explained by the narrative; the report shows it with the captions
     cluster_of = dict(store.scores("members").select("account_uid", "cluster_id").rows())
