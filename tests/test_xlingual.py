@@ -253,3 +253,25 @@ def test_cache_runs_side_by_side_both_keep_their_vectors(tmp_path: Path) -> None
     assert EmbeddingCache.open(tmp_path, "m", ["a"])["a"].tolist() == [1.0, 1.0]
     both.compact()  # nothing left to fold
     assert len(list(tmp_path.rglob("seg-*.parquet"))) == 1
+
+
+@pytest.mark.slow
+def test_real_samples_flag_the_same_clusters_with_the_signal(samples: Path, tmp_path: Path) -> None:
+    """The shared real exports (English/Italian/Portuguese posts, a Pope-hoax spam wave among them): the
+    signal embeds only the candidates' captions, groups the hoax's variants, and flags nothing new."""
+    _need_model()
+    runner = CliRunner()
+    ws = str(tmp_path / "ws")
+    load = runner.invoke(cli, ["load", str(samples), "-w", ws, "--silent", "--platform", "facebook"])
+    assert load.exit_code == 0, load.output
+    flagged = {}
+    for flag in ("--no-xlingual", "--xlingual"):
+        result = runner.invoke(cli, ["score", "-w", ws, flag])
+        assert result.exit_code == 0, result.output
+        clusters = ParquetStore(ws).scores("clusters")
+        flagged[flag] = set(clusters.filter(pl.col("flagged"))["cluster_id"])
+    assert flagged["--xlingual"] == flagged["--no-xlingual"] and flagged["--xlingual"]
+    figures = ParquetStore(ws).score_params()["xlingual_figures"]
+    posts = ParquetStore(ws).posts().collect()
+    assert 0 < figures["captions"] <= posts["text_norm"].n_unique() and figures["embedded"] == figures["captions"]
+    assert figures["accounts"] < posts["account_uid"].n_unique()
