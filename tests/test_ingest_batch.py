@@ -194,6 +194,7 @@ def test_a_kill_at_any_batched_write_step_leaves_one_whole_generation(tmp_path: 
     # every step except the big file's own part writes (alike), plus a seeded few of those
     points = [n for n, step in enumerate(steps, start=1) if not step.startswith("part ")]
     points += random.Random(SEED).sample(sorted(set(range(1, len(steps) + 1)) - set(points)), 3)
+    reruns = set(random.Random(SEED + 1).sample(points, 4))  # a re-run after a kill converges (a sample: slow)
     outcomes = set()
     for point in sorted(points):
         ws = tmp_path / f"kill{point}"
@@ -205,9 +206,11 @@ def test_a_kill_at_any_batched_write_step_leaves_one_whole_generation(tmp_path: 
             assert {info["path"] for info in store.inputs().values()} == present, steps[point - 1]
         assert posts.equals(before) or posts.equals(expected), steps[point - 1]
         outcomes.add("before" if posts.equals(before) else "after")
-        assert _run(scenario, ws).returncode == 0  # a re-run converges
-        assert pl.read_parquet(ws / "posts.parquet").sort("uid").equals(expected)
-        assert {p.name for p in (ws / "files").iterdir()} == set(ParquetStore(ws)._manifest()["parts"].values())
+        if point in reruns:
+            assert _run(scenario, ws).returncode == 0
+            assert pl.read_parquet(ws / "posts.parquet").sort("uid").equals(expected)
+            with ParquetStore(ws) as store:
+                assert {p.name for p in (ws / "files").iterdir()} == set(store._manifest()["parts"].values())
         shutil.rmtree(ws)
     assert outcomes == {"before", "after"}
 
