@@ -28,16 +28,19 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import orjson
 import polars as pl
 
 from cib.errors import CibError, LoaderError, RecordError
-from cib.schema import ACCOUNTS, PART_KEY, POSTS, RAW_ERROR, RAW_NOTE, RAW_RECORD, AccountRecord, PostRecord
+from cib.schema import ACCOUNTS, POSTS, RAW_ERROR, RAW_NOTE, RAW_RECORD, AccountRecord, PostRecord
 
-__all__ = ["BatchSink", "FileReport", "Loader", "Plan", "detect", "expand_paths", "file_sha256", "ingest_file", "plan",
-           "record", "run_jobs"]
+if TYPE_CHECKING:
+    from cib.ingest_batch import _Batch
+
+__all__ = ["FileReport", "Loader", "Plan", "detect", "expand_paths", "file_sha256", "ingest_file", "plan", "record",
+           "run_jobs"]
 
 _REC, _ERR = RAW_RECORD, RAW_ERROR
 _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".webm", ".ogg", ".mp3", ".m4a",
@@ -432,6 +435,8 @@ def run_jobs(jobs: list[tuple[Path, Loader, str]], sink: Sink, *, on_error: str 
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     total = sum(path.stat().st_size for path, _, _ in jobs)
     reports: list[FileReport | None] = [None] * len(jobs)
+    from cib.ingest_batch import BatchSink
+
     many = len(jobs) >= MANY_FILES and on_error != "abort"
     if many and (workers == 1 or total < 8 * 2**20) and isinstance(sink, BatchSink):
         # many small files: batched in this process (the pool's start-up would cost more than it saves)
@@ -480,6 +485,8 @@ def run_jobs(jobs: list[tuple[Path, Loader, str]], sink: Sink, *, on_error: str 
 
 def record(sink: Sink, report: FileReport) -> None:
     """Record a file a load worker finished in `sink` (in the parent process, which holds the journal)."""
+    from cib.ingest_batch import BatchSink
+
     if report.part_folder is not None and isinstance(sink, BatchSink):
         sink.record_batched_input(report.sha256, report.as_dict(), report.part_folder)
     else:
@@ -498,6 +505,8 @@ MANY_FILES = 256  # from this many files on, small ones are batched even without
 def _ingest_many(jobs: list[tuple[Path, Loader, str]], sink: Sink, on_error: str,
                  batch_size: int) -> list[FileReport]:
     """One worker task: its files in order; small ones are gathered into shared parts."""
+    from cib.ingest_batch import BatchSink, _Batch
+
     batch = _Batch(sink, batch_size) if isinstance(sink, BatchSink) else None
     reports = []
     for path, loader, fmt in jobs:
@@ -508,74 +517,3 @@ def _ingest_many(jobs: list[tuple[Path, Loader, str]], sink: Sink, on_error: str
         with _cyclic_gc_paused():
             batch.flush()
     return reports
-
-
-@runtime_checkable
-class BatchSink(Sink, Protocol):
-    """A sink that can also store the rows of many files in one shared part folder; each row carries
-    ``part_key`` = ``<folder>/<file key>``, so a file read again later replaces its own rows only."""
-
-    def begin_batch(self) -> str: ...
-
-    def record_batched_input(self, file_key: str, info: dict[str, Any], folder: str) -> None: ...
-
-    def write_batch(self, folder: str, posts: pl.DataFrame, accounts: pl.DataFrame,
-                    rejects: dict[str, list[dict[str, Any]]]) -> None: ...
-
-
-class _Batch:
-    """Rows of small files, written together: one Parquet part per table per batch instead of one per file (the
-    fixed cost of a part — building frames, writing, fsync — would otherwise dominate 10,000 small exports).
-    Per-file semantics are kept: an account's rows are derived per file, a row that cannot be stored is
-    quarantined against its own file, and the same content read twice keeps only its second reading."""
-
-    def __init__(self, sink: BatchSink, batch_size: int) -> None:
-        self.sink, self.batch_size = sink, batch_size
-        self.files: dict[str, tuple[FileReport, Loader, list[PostRecord], list[AccountRecord],
-                                    list[dict[str, Any]]]] = {}
-        self.rows = 0
-
-    def add(self, key: str, report: FileReport, loader: Loader, posts: list[PostRecord],
-            accounts: list[AccountRecord], rejects: list[dict[str, Any]]) -> None:
-        old = self.files.pop(key, None)
-        if old is not None:
-            self.rows -= len(old[2]) + len(old[3])
-        self.files[key] = (report, loader, posts, accounts, rejects)
-        self.rows += len(posts) + len(accounts)
-        if self.rows >= self.batch_size:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.files:
-            return
-        folder = self.sink.begin_batch()
-        post_rows: list[PostRecord] = []
-        explicit: list[AccountRecord] = []
-        owner: dict[int, tuple[str, FileReport, list[dict[str, Any]]]] = {}
-        for key, (report, _loader, posts, accounts, rejects) in self.files.items():
-            for row in (*posts, *accounts):
-                owner[id(row)] = (key, report, rejects)
-            post_rows.extend(posts)
-            explicit.extend(accounts)
-        post_frame, bad_posts = _safe_rows(post_rows, POSTS)
-        _, bad_accounts = _safe_rows(explicit, ACCOUNTS)
-        for bad, kind in ((bad_posts, "posts"), (bad_accounts, "accounts")):
-            for row, reason in bad:
-                _key, report, rejects = owner[id(row)]
-                _unstorable(report, [(row, reason)], kind, rejects)
-        post_keys = [owner[id(row)][0] for row in _without(post_rows, bad_posts)]
-        account_rows: list[AccountRecord] = []
-        account_keys: list[str] = []
-        dropped = {id(row) for row, _ in (*bad_posts, *bad_accounts)}
-        for key, (report, loader, posts, accounts, _rejects) in self.files.items():
-            rows = _account_rows([p for p in posts if id(p) not in dropped],
-                                 [a for a in accounts if id(a) not in dropped], loader)
-            account_rows.extend(rows)
-            account_keys.extend([key] * len(rows))
-            report.part_folder = folder
-        posts_out = post_frame.with_columns(pl.Series(PART_KEY, [f"{folder}/{k}" for k in post_keys], pl.String))
-        accounts_out = _frame(account_rows, ACCOUNTS).with_columns(
-            pl.Series(PART_KEY, [f"{folder}/{k}" for k in account_keys], pl.String))
-        self.sink.write_batch(folder, posts_out, accounts_out,
-                              {key: entry[4] for key, entry in self.files.items() if entry[4]})
-        self.files, self.rows = {}, 0
