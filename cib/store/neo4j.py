@@ -367,7 +367,7 @@ def _columns(frame: pl.DataFrame, lists: tuple[str, ...]) -> dict[str, Any]:
     """Batch parameters, column by column: each of `lists` as a list under its own name; the other columns as
     property ``names`` with their values in ``cols``, time-zoned datetimes apart (``dnames``/``dcols``) as ISO
     text, which Neo4j parses far faster than the driver packs Python datetimes. A list per column instead of a
-    map per row: measured on 131,709 posts, 7x less client time and about half the server's unpacking.
+    map per row: measured on 131,709 posts, 7x less client time to build and about half the server time to unpack.
 
     >>> from datetime import datetime, timezone
     >>> f = pl.DataFrame({"uid": ["a", "b"], "n": [1, None],
