@@ -8,6 +8,10 @@ Example::
     python scripts/mutation_report.py            # table + total
     python scripts/mutation_report.py --min 80   # exit 1 below 80 %
     python scripts/mutation_report.py --survivors cib/clustering.py
+    python scripts/mutation_report.py --retry    # before `mutmut run`: test the undetected mutants again
+
+mutmut itself re-tests only mutants of functions whose code changed; ``--retry`` clears the verdict of every
+survivor and "no tests" mutant so that tests added since (by anyone) get their chance to kill them.
 """
 
 from __future__ import annotations
@@ -48,12 +52,37 @@ def survivors(root: Path, source: str) -> list[str]:
     return sorted(k for k, c in codes.items() if status_of(c) not in DETECTED)
 
 
+def retry_undetected(root: Path) -> int:
+    """Clear the verdict of every undetected mutant (mutmut then runs it again); returns how many.
+
+    >>> import tempfile
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> _ = (tmp / "m.py.meta").write_text(json.dumps({"exit_code_by_key": {"a": 1, "b": 0, "c": 33, "d": None}}))
+    >>> retry_undetected(tmp), json.loads((tmp / "m.py.meta").read_text())["exit_code_by_key"]
+    (2, {'a': 1, 'b': None, 'c': None, 'd': None})
+    """
+    count = 0
+    for meta in sorted(root.rglob("*.py.meta")):
+        data = json.loads(meta.read_text("utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        undetected = [k for k, c in codes.items() if c is not None and status_of(c) not in DETECTED]
+        if undetected:
+            codes.update(dict.fromkeys(undetected))
+            meta.write_text(json.dumps(data, indent=4), "utf-8")
+            count += len(undetected)
+    return count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("mutants"), help="mutmut's work folder")
     parser.add_argument("--min", type=float, default=0.0, help="fail below this total kill rate, in %%")
     parser.add_argument("--survivors", metavar="FILE", help="list the undetected mutants of FILE")
+    parser.add_argument("--retry", action="store_true", help="clear the verdicts of undetected mutants")
     args = parser.parse_args(argv)
+    if args.retry:
+        print(f"{retry_undetected(args.root)} undetected mutants will be tested again")
+        return 0
     if args.survivors:
         print("\n".join(survivors(args.root, args.survivors)))
         return 0

@@ -77,9 +77,13 @@ def test_coverage_gate_fails_a_module_below_the_bar(tmp_path: Path, capsys: pyte
         return path
 
     assert gate.main([str(report(90))]) == 0
-    assert "cib/a.py" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "note: cib/a.py: 90.0 % of lines, within 2 points of the bar" in out
+    assert "1 modules, 90.0 % of 100 lines, 75.0 % of 4 branches; lowest cib/a.py 90.0 %; 0 below 90 %" in out
+    assert gate.main([str(report(92))]) == 0 and "within" not in capsys.readouterr().out
     assert gate.main([str(report(89)), "--quiet"]) == 1
-    assert "FAIL: cib/a.py: 89.0 % of lines < 90 %" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "FAIL: cib/a.py: 89.0 % of lines < 90 % (11 of 100 lines missed, branches 75.0 %" in err
     assert gate.main([str(report(89)), "--min", "85"]) == 0
     empty = tmp_path / "empty.json"
     empty.write_text(json.dumps({"files": {}}))
