@@ -321,3 +321,62 @@ def test_chance_of_one_co_action_follows_the_configuration_model() -> None:
     want = [brute(a, b, o) for a, b, o in rows.iter_rows()]
     assert got == pytest.approx(want) and got[-1] == 0.0 and all(0 < g < 1 for g in got[:3])
     assert len({round(g, 9) for g in got[:3]}) == 3  # the rows keep their order
+
+
+# -- cross-lingual caption groups (the model replaced by fixed vectors) ----------------------------------------
+def _angle(degrees: float) -> list[float]:
+    return [math.cos(math.radians(degrees)), math.sin(math.radians(degrees))]
+
+
+def test_xlingual_links_by_cosine_at_the_threshold_and_groups_components() -> None:
+    from cib.signals.xlingual import THRESHOLD, xlingual_groups
+
+    def groups(vectors: dict[str, list[float]], **kw: Any) -> dict[str, str]:
+        encode = lambda ts: np.array([vectors[t] for t in ts])  # noqa: E731
+        return dict(xlingual_groups(pl.Series(list(vectors)), encode=encode, **kw).iter_rows())
+
+    near, far = math.degrees(math.acos(THRESHOLD)) - 0.5, math.degrees(math.acos(THRESHOLD)) + 0.5
+    assert groups({"a": _angle(0), "b": _angle(near)}) == {"a": "a", "b": "a"}
+    assert groups({"a": _angle(0), "b": _angle(far)}) == {}
+    # cosine, not the raw dot product: long vectors pointing apart do not match, short ones together do
+    assert groups({"a": [10.0, 0.0], "b": [10.0, 10.0]}) == {}
+    assert groups({"a": [0.01, 0.0], "b": [5.0, 0.0]}, threshold=1.0) == {"a": "a", "b": "a"}
+    assert groups({"a": [0.0, 0.0], "b": [0.0, 0.0]}) == {}  # an empty embedding matches nothing
+    # a ~ b and b ~ c link a and c too; the group is named by its smallest caption
+    chain = {"c": _angle(0), "b": _angle(25), "a": _angle(50), "z": _angle(120)}
+    assert groups(chain, threshold=math.cos(math.radians(26))) == {"a": "a", "b": "a", "c": "a"}
+
+
+def test_xlingual_encodes_each_distinct_caption_once_and_reuses_the_cache() -> None:
+    from cib.signals.xlingual import xlingual_groups
+
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.array([[1.0, 0.0] if t in ("a", "b") else [0.0, 1.0] for t in texts])
+
+    cache: dict[str, np.ndarray] = {"b": np.array([1.0, 0.0], dtype=np.float32)}
+    out = xlingual_groups(pl.Series(["c", "b", "a", None, "a"]), cache=cache, encode=encode)
+    assert dict(out.iter_rows()) == {"a": "a", "b": "a"}
+    assert calls == [["a", "c"]] and sorted(cache) == ["a", "b", "c"]
+    assert all(v.dtype == np.float32 for v in cache.values())
+    again = xlingual_groups(pl.Series(["a", "b", "c"]), cache=cache, encode=encode)
+    assert calls == [["a", "c"]] and again.equals(out)
+
+
+def test_xlingual_finds_pairs_across_blocks_of_captions() -> None:
+    from cib.signals.xlingual import xlingual_groups
+
+    texts = [f"t{i:04d}" for i in range(1100)]  # more than one 1024-caption block
+    index = {t: i for i, t in enumerate(texts)}
+    twin = {"t1050": 5, "t1099": 1098}
+
+    def encode(batch: list[str]) -> np.ndarray:
+        out = np.zeros((len(batch), len(texts)))
+        for row, t in enumerate(batch):
+            out[row, twin.get(t, index[t])] = 1.0
+        return out
+
+    got = dict(xlingual_groups(pl.Series(texts[::-1]), encode=encode).iter_rows())
+    assert got == {"t0005": "t0005", "t1050": "t0005", "t1098": "t1098", "t1099": "t1098"}
