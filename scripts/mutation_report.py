@@ -73,7 +73,7 @@ def collect(root: Path, only: set[str] | None = None) -> dict[str, Counter[str]]
 def survivors(root: Path, source: str) -> list[str]:
     meta = root / f"{source}.meta"
     codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
-    return sorted(k for k, c in codes.items() if status_of(c) not in DETECTED)
+    return sorted(k for k, c in codes.items() if c is not None and status_of(c) not in DETECTED)
 
 
 def retry_undetected(root: Path) -> int:

@@ -342,6 +342,11 @@ def test_xlingual_links_by_cosine_at_the_threshold_and_groups_components() -> No
     assert groups({"a": [10.0, 0.0], "b": [10.0, 10.0]}) == {}
     assert groups({"a": [0.01, 0.0], "b": [5.0, 0.0]}, threshold=1.0) == {"a": "a", "b": "a"}
     assert groups({"a": [0.0, 0.0], "b": [0.0, 0.0]}) == {}  # an empty embedding matches nothing
+    for few in (["a", "b"], ["a"], []):  # nothing to link is an empty frame of the usual shape
+        none = xlingual_groups(pl.Series(few, dtype=pl.String), encode=lambda ts: np.eye(2)[: len(ts)] * 0)
+        assert none.schema == pl.Schema({"text": pl.String(), "group": pl.String()}) and none.height == 0
+    with pytest.raises(ValueError):  # an encoder that loses a caption is an error, not a silent shift
+        xlingual_groups(pl.Series(["a", "b", "c"]), encode=lambda ts: np.ones((len(ts) - 1, 2)))
     # a ~ b and b ~ c link a and c too; the group is named by its smallest caption
     chain = {"c": _angle(0), "b": _angle(25), "a": _angle(50), "z": _angle(120)}
     assert groups(chain, threshold=math.cos(math.radians(26))) == {"a": "a", "b": "a", "c": "a"}
