@@ -385,3 +385,87 @@ def test_xlingual_finds_pairs_across_blocks_of_captions() -> None:
 
     got = dict(xlingual_groups(pl.Series(texts[::-1]), encode=encode).iter_rows())
     assert got == {"t0005": "t0005", "t1050": "t0005", "t1098": "t1098", "t1099": "t1098"}
+
+
+# -- co-timing edges, Hamming pairs, video groups, Poisson tail -------------------------------------------------
+def _farm_actions() -> pl.DataFrame:
+    """a, b and c post the same three links seconds apart; five bystanders post links of their own."""
+    rows = [(acc, f"http://x.test/{k}", 1000 * k + i) for k in range(3) for i, acc in enumerate(["x:a", "x:b", "x:c"])]
+    rows += [(f"x:by{i}", f"http://own.test/{i}", 50_000 + i) for i in range(5)]
+    return pl.DataFrame([{"account_uid": a, "post_uid": f"{a}/{ts}", "ts": ts, "object": o, "signal": "co_url"}
+                         for a, o, ts in rows])
+
+
+def test_edges_keep_only_significant_pairs_and_carry_their_chance() -> None:
+    from cib.signals import coded_edges, coded_pairs, pair_edges
+
+    coded = encode(_farm_actions())
+    pairs, _ = coded_pairs(coded, window_s=60)
+    plain = coded_edges(coded, pairs)
+    assert plain.select("src", "dst").rows() == [("x:a", "x:b"), ("x:a", "x:c"), ("x:b", "x:c")]
+    assert plain["expected"].null_count() == 3 and plain["log10_p"].null_count() == 3
+    code = {u: i for i, u in enumerate(coded.accounts.to_list())}
+    significance = pl.DataFrame({"src": [code["x:a"]], "dst": [code["x:c"]], "expected": [0.25], "log10_p": [-7.5]},
+                                schema={"src": pl.UInt32, "dst": pl.UInt32, "expected": pl.Float64,
+                                        "log10_p": pl.Float64})
+    kept = coded_edges(coded, pairs, significance=significance)
+    assert kept.select("src", "dst", "expected", "log10_p").rows() == [("x:a", "x:c", 0.25, -7.5)]
+    assert kept.select("n_shared", "weight").rows() == plain.filter(pl.col("dst") == "x:c", pl.col("src") == "x:a") \
+        .select("n_shared", "weight").rows()
+    # pair_edges passes its options through: evidence per edge, the neighbour cap, the hot-object cut
+    assert plain["evidence"].list.len().to_list() == [3, 3, 3]
+    assert pair_edges(_farm_actions(), window_s=60, evidence_per_edge=1)["evidence"].list.len().to_list() == [1, 1, 1]
+    assert pair_edges(_farm_actions(), window_s=60, max_neighbours=1).height < 3
+    assert pair_edges(_farm_actions(), window_s=60, hot_min_accounts=2).height == 0  # every shared link is hot
+
+
+def test_brute_force_hamming_pairs_are_exact_across_blocks() -> None:
+    from cib.signals.media import brute_pairs
+
+    rng = np.random.default_rng(8)
+    base = rng.integers(0, 2**63, size=(1, 4), dtype=np.uint64)
+    words = np.repeat(base, 10, axis=0)
+    for i in range(10):  # item i differs from the base in i * 3 bits of the first word
+        words[i, 0] ^= np.uint64((1 << (3 * i)) - 1)
+
+    def naive(limit: int) -> list[tuple[int, int]]:
+        return [(i, j) for i in range(10) for j in range(i + 1, 10)
+                if sum(bin(int(words[i, w]) ^ int(words[j, w])).count("1") for w in range(4)) <= limit]
+
+    for block in (3, 4, 2048):
+        for limit in (6, 9, 30):
+            ii, jj = brute_pairs(words, max_distance=limit, block=block)
+            assert list(zip(ii.tolist(), jj.tolist(), strict=True)) == naive(limit), (block, limit)
+    assert (0, 3) in naive(9) and (0, 3) not in naive(8)  # the limit itself is a match
+    ii, jj = brute_pairs(words[:0], max_distance=31)
+    assert ii.dtype == jj.dtype == np.int64 and len(ii) == len(jj) == 0
+
+
+def test_videos_match_by_the_share_of_their_own_frames() -> None:
+    from cib.signals.media import video_groups
+
+    def frame(seed: int) -> str:
+        return np.random.default_rng(seed).bytes(32).hex()  # random frames are ~128 bits apart
+
+    five_a = " ".join(frame(s) for s in (1, 2, 3, 4, 5))
+    five_b = " ".join(frame(s) for s in (1, 12, 13, 14, 15))  # one shared frame of five: 20 % each way
+    assert video_groups(pl.Series([five_a, five_b])).height == 0
+    two = " ".join(frame(s) for s in (1, 2))  # both of its frames are in five_a: 100 % one way
+    groups = video_groups(pl.Series([five_a, two, "", None]))
+    assert sorted(groups["hash"].to_list()) == sorted([five_a, two]) and groups["group"].n_unique() == 1
+    empty = video_groups(pl.Series([five_a, ""]))
+    assert empty.schema == pl.Schema({"hash": pl.String(), "group": pl.String()}) and empty.height == 0
+    assert video_groups(pl.Series([five_a, five_b])).schema == empty.schema
+
+
+def test_poisson_tail_far_below_floating_point() -> None:
+    from cib.signals.null import log10_poisson_sf
+
+    def exact(k: int, lam: float) -> float:
+        terms = [j * math.log(lam) - lam - math.lgamma(j + 1) for j in range(k, k + 400)]
+        top = max(terms)
+        return (top + math.log(sum(math.exp(t - top) for t in terms))) / math.log(10)
+
+    k = np.array([400, 120, 60])
+    lam = np.array([0.3, 2.0, 0.01])
+    assert log10_poisson_sf(k, lam) == pytest.approx([exact(400, 0.3), exact(120, 2.0), exact(60, 0.01)], rel=1e-6)
