@@ -106,3 +106,32 @@ def test_videos_without_frames_or_in_other_containers_are_refused(clip: Path, tm
     cut.write_bytes(clip.read_bytes()[:600])
     with pytest.raises(MediaRefused):
         hash_video(cut)
+
+
+def test_the_hasher_refuses_what_is_not_a_file_and_hashes_each_file_once(clip: Path, tmp_path: Path) -> None:
+    from cib.mediahash import MediaHasher
+    from cib.mediahash.limits import MediaMissing
+
+    hasher = MediaHasher(cache_size=1)
+    with pytest.raises(MediaMissing, match="^media file not found$"):
+        hasher.hash_file(tmp_path / "gone.mp4")
+    with pytest.raises(MediaRefused, match="^media path is not a regular file$"):
+        hasher.hash_file(tmp_path)
+    video = hasher.hash_file(clip)
+    assert video.kind == "video" and video.error is None and video.quality == max(f.quality for f in video.frames)
+    assert video.vpdq is not None and video.pdq == video.vpdq.split()[0]
+    assert hasher.hash_file(clip) is video and hasher.computed == 1  # cached by device, inode, size and mtime
+    picture = tmp_path / "p.png"
+    picture.write_bytes(_png(_texture(64, 64)).getvalue())
+    image = hasher.hash_file(picture)
+    assert image.kind == "image" and image.image is not None and image.quality == image.image.quality
+    assert image.vpdq is None and image.pdq == image.image.pdq
+    assert hasher.hash_file(clip) is not video and hasher.computed == 3  # a cache of one: the clip was evicted
+    small = MediaHasher(Limits(max_image_bytes=10, max_video_bytes=1 << 30))
+    assert small.hash_file(picture).error == f"image of {picture.stat().st_size:,} bytes exceeds the 10-byte limit"
+    with pytest.raises(MediaRefused, match="-byte limit$"):
+        MediaHasher(Limits(max_video_bytes=100)).hash_file(clip)
+    junk = tmp_path / "notes.bin"
+    junk.write_bytes(b"plain bytes, no media at all")
+    other = hasher.hash_file(junk)
+    assert other.kind == "other" and other.error is not None and other.pdq is None and other.quality is None
