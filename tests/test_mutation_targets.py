@@ -469,3 +469,27 @@ def test_poisson_tail_far_below_floating_point() -> None:
     k = np.array([400, 120, 60])
     lam = np.array([0.3, 2.0, 0.01])
     assert log10_poisson_sf(k, lam) == pytest.approx([exact(400, 0.3), exact(120, 2.0), exact(60, 0.01)], rel=1e-6)
+
+
+def test_evidence_names_who_acted_first_and_lists_each_post_pair_once_closest_first() -> None:
+    from cib.signals import coded_pairs, decode_evidence, pair_edges
+
+    rows = [("x:a", "u1", 0), ("x:b", "u1", 50), ("x:a", "u2", 1000), ("x:b", "u2", 1010),
+            ("x:b", "u3", 2000), ("x:a", "u3", 2030)]  # b first on u3; gaps 50, 10, 30
+    posts = [{"account_uid": a, "post_uid": f"{a}/{ts}", "ts": ts, "object": f"http://x.test/{o}",
+              "signal": "co_url"} for a, o, ts in rows]
+    # a's and b's posts on u2 also share a hashtag set: one post pair, two objects
+    posts += [{"account_uid": a, "post_uid": f"{a}/{ts}", "ts": ts, "object": "#one #two #three",
+               "signal": "co_hashtags"} for a, o, ts in rows if o == "u2"]
+    posts += [{"account_uid": f"x:by{i}", "post_uid": f"by{i}", "ts": 9000 + i, "object": f"http://own.test/{i}",
+               "signal": "co_url"} for i in range(4)]
+    actions = pl.DataFrame(posts)
+    coded = encode(actions)
+    pairs, _ = coded_pairs(coded, window_s=60)
+    evidence = decode_evidence(coded, pairs).sort("object")
+    assert evidence.select("src", "dst", "object", "src_first").rows() == [
+        ("x:a", "x:b", "#one #two #three", True), ("x:a", "x:b", "http://x.test/u1", True),
+        ("x:a", "x:b", "http://x.test/u2", True), ("x:a", "x:b", "http://x.test/u3", False)]
+    edge = pair_edges(actions, window_s=60, min_shared=1).row(0, named=True)
+    assert edge["n_shared"] == 3  # three co-posting events, not four objects
+    assert edge["evidence"] == ["x:a/1000|x:b/1010", "x:a/2030|x:b/2000", "x:a/0|x:b/50"]  # closest first, once
