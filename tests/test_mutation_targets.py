@@ -493,3 +493,38 @@ def test_evidence_names_who_acted_first_and_lists_each_post_pair_once_closest_fi
     edge = pair_edges(actions, window_s=60, min_shared=1).row(0, named=True)
     assert edge["n_shared"] == 3  # three co-posting events, not four objects
     assert edge["evidence"] == ["x:a/1000|x:b/1010", "x:a/2030|x:b/2000", "x:a/0|x:b/50"]  # closest first, once
+
+
+def _post_rows(rows: list[dict[str, Any]]) -> pl.LazyFrame:
+    base = {"created_at": T0, "urls": [], "repost_of": None, "repost_account_uid": None, "text_norm": None,
+            "hashtags": [], "media": [], "sound_id": None, "effect_ids": []}
+    return pl.DataFrame([{**base, **r} for r in rows], schema_overrides={
+        "media": pl.List(pl.Struct({"key": pl.String, "kind": pl.String, "url": pl.String, "path": pl.String,
+                                    "sha256": pl.String, "pdq": pl.String, "phash": pl.String})),
+        "urls": pl.List(pl.String), "hashtags": pl.List(pl.String), "effect_ids": pl.List(pl.String),
+        "repost_of": pl.String, "repost_account_uid": pl.String, "text_norm": pl.String, "sound_id": pl.String,
+        "created_at": pl.Datetime("us", "UTC")}).lazy()
+
+
+def test_near_duplicate_captions_and_images_are_the_same_kind_of_object() -> None:
+    from cib.signals import actions
+
+    a = "the election was stolen share before they delete this"
+    b = "the election was stolen share before they delete it"
+    far = format(int("f" * 64, 16) ^ (((1 << 32) - 1) << 100), "064x")  # 32 bits from all-f, 63 from near
+    near = format(int("f" * 64, 16) ^ ((1 << 31) - 1), "064x")
+
+    def photo(key: str, pdq: str) -> dict[str, Any]:
+        return {"key": key, "kind": "photo", "url": None, "path": None, "sha256": None, "pdq": pdq, "phash": None}
+
+    posts = _post_rows([{"uid": "x:1", "account_uid": "x:a", "text_norm": a, "media": [photo("x:p1", "f" * 64)]},
+                        {"uid": "x:2", "account_uid": "x:b", "text_norm": b, "media": [photo("x:p2", near)]},
+                        {"uid": "x:3", "account_uid": "x:c", "media": [photo("x:p3", far)]}])
+    acts = actions(posts)
+    by_kind = {(o.split(":", 1)[0], s) for o, s in acts.select("object", "signal").iter_rows()}
+    assert ("capn", "co_caption") in by_kind and ("cap", "co_caption") in by_kind
+    capn = acts.filter(pl.col("object").str.starts_with("capn:"))
+    assert capn["post_uid"].sort().to_list() == ["x:1", "x:2"] and capn["object"].n_unique() == 1
+    pdq = acts.filter(pl.col("object").str.starts_with("pdq:"))
+    assert pdq["post_uid"].sort().to_list() == ["x:1", "x:2"] and set(pdq["signal"]) == {"co_media"}
+    assert actions(posts, pdq_distance=32).filter(pl.col("object").str.starts_with("pdq:")).height == 3
