@@ -528,3 +528,21 @@ def test_near_duplicate_captions_and_images_are_the_same_kind_of_object() -> Non
     pdq = acts.filter(pl.col("object").str.starts_with("pdq:"))
     assert pdq["post_uid"].sort().to_list() == ["x:1", "x:2"] and set(pdq["signal"]) == {"co_media"}
     assert actions(posts, pdq_distance=32).filter(pl.col("object").str.starts_with("pdq:")).height == 3
+
+
+def test_null_timing_share_counts_account_pairs_that_met_and_leaves_hot_objects_out() -> None:
+    acts = pl.DataFrame({"acc": [0, 1, 2, 0, 3], "obj": [0, 0, 0, 1, 1], "ts": [0, 5000, 10_000, 0, 30],
+                         "sig": [0, 0, 0, 0, 0]},
+                        schema={"acc": pl.UInt32, "obj": pl.UInt32, "ts": pl.Int64, "sig": pl.UInt8})
+    q = dict(fit_null(acts, 4, window_s=60).objects.select("obj", "q").iter_rows())
+    assert q == {0: 0.0, 1: 1.0}  # object 0: none of its 3 action pairs within 60 s; object 1: its only one
+    met = pl.DataFrame({"src": [0], "dst": [1], "obj": [0]}, schema={"src": pl.UInt32, "dst": pl.UInt32,
+                                                                    "obj": pl.UInt32})
+    q = dict(fit_null(acts, 4, window_s=60, pairs=met).objects.select("obj", "q").iter_rows())
+    assert q[0] == pytest.approx(1 / 3) and q[1] == 1.0  # one of object 0's three account pairs met
+    lone = acts.filter(pl.col("obj") == 0).head(1)
+    assert fit_null(lone, 4, window_s=60).objects["q"].to_list() == [1.0]  # a single action: no timing evidence
+    # objects touched by more than hot_limit accounts are left out of the chance (as they are left out of pairing)
+    lam = {limit: fit_null(acts, 4, window_s=60, pairs=met, hot_limit=limit).expected(np.array([1]), np.array([2]))
+           [0, -1] for limit in (None, 3, 2.9)}
+    assert lam[None] == lam[3] > lam[2.9] > 0
