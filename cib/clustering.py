@@ -52,7 +52,7 @@ def required_core(size: int, params: ClusterParams) -> int:
     web's k-core is bounded by that chance degree however many accounts Leiden groups together (a wider
     window gives more chance pairings and larger webs, not denser ones). A group that acts together co-acts
     beyond chance with a share of the *whole* group, so its core grows with its size. On tuning seeds 1–20 at
-    windows 1800–14400 s every campaign cluster had ``k_core / (size - 1) ≥ 0.5`` and every chance cluster
+    windows 3600–14400 s every campaign cluster had ``k_core / (size - 1) ≥ 0.5`` and every chance cluster
     ``≤ 0.15`` (see README, "How detection works").
 
     Examples
