@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from cib.clustering import ClusterParams, cluster_scores, communities
 from cib.schema import EDGES, EVIDENCE
 from cib.signals import actions, coded_edges, coded_pairs, decode_evidence, encode
 from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
+from cib.signals.xlingual import THRESHOLD as XLINGUAL_THRESHOLD
 
 __all__ = ["ScoreParams", "ScoreResult", "score"]
 
@@ -40,6 +41,8 @@ class ScoreParams:
     pdq_distance: int = 31
     near_duplicates: bool = True
     evidence_per_edge: int = 20
+    xlingual: bool = False  # co_caption_xlingual (cib.signals.xlingual): needs `pip install 'cib[xlingual]'`
+    xlingual_threshold: float = XLINGUAL_THRESHOLD  # how it was chosen: cib.signals.xlingual
     cluster: ClusterParams = field(default_factory=ClusterParams)
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,11 +54,16 @@ class ScoreResult:
     tables: dict[str, pl.DataFrame]
     stages: list[dict[str, Any]]
     capped_objects: int
+    xlingual: dict[str, Any] | None = None  # co_caption_xlingual figures when it ran (accounts, captions, embedded)
 
 
 def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | None = None,
-          on_stage: Callable[[dict[str, Any]], None] | None = None) -> ScoreResult:
-    """Run every stage; `on_stage` receives ``{"stage", "seconds", "rows", "rss_mb"}`` after each one."""
+          on_stage: Callable[[dict[str, Any]], None] | None = None,
+          caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None = None) -> ScoreResult:
+    """Run every stage; `on_stage` receives ``{"stage", "seconds", "rows", "rss_mb"}`` after each one.
+
+    With ``params.xlingual``, `caption_cache` opens the embedding cache for the captions it is given (default:
+    an in-memory one for this run)."""
     params = params or ScoreParams()
     stages: list[dict[str, Any]] = []
     clock = time.perf_counter()
@@ -87,6 +95,14 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
     tested = pair_significance(pairs, null)
     significant = tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
     done("null model", tested.height)
+    xlingual = None
+    if params.xlingual:  # the accounts of significant pairs: their captions become one more signal, then re-test
+        candidates = coded.accounts.gather(pl.concat([significant["src"], significant["dst"]]).unique().sort()
+                                           .cast(pl.Int64))
+        acts, xlingual = _with_xlingual(posts, acts, candidates, params, caption_cache)
+        done("xlingual captions", xlingual["captions"])
+        coded, pairs, capped, null, tested, significant = _pairs_and_null(acts, params)
+        done("pairs + null model", tested.height)
     edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight,
                         significance=significant)
     done("edges", edges.height)
@@ -114,7 +130,39 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
                 .select(EVIDENCE.names()))
     done("cluster scores", clusters.height)
     return ScoreResult(tables={"edges": edges.select(EDGES.names()), "evidence": evidence, "clusters": clusters,
-                               "members": members}, stages=stages, capped_objects=capped)
+                               "members": members}, stages=stages, capped_objects=capped, xlingual=xlingual)
+
+
+def _pairs_and_null(acts: pl.DataFrame, params: ScoreParams) -> tuple[Any, pl.DataFrame, int, Null, pl.DataFrame,
+                                                                      pl.DataFrame]:
+    """The co-timing and null-model stages of `score` again, for the actions with co_caption_xlingual added."""
+    coded = encode(acts)
+    pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
+                                hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+    hot_limit = max(params.hot_min_accounts, params.hot_share * coded.accounts.len())
+    null = fit_null(coded.actions, coded.accounts.len(), window_s=params.window_s, hot_limit=hot_limit, pairs=pairs)
+    tested = pair_significance(pairs, null)
+    return coded, pairs, capped, null, tested, tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
+
+
+def _with_xlingual(posts: pl.LazyFrame, acts: pl.DataFrame, candidates: pl.Series, params: ScoreParams,
+                   caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None,
+                   ) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """`acts` plus co_caption_xlingual actions of the `candidates` (accounts in a significant pair already)."""
+    from cib.signals.xlingual import xlingual_actions
+
+    texts = (posts.filter(pl.col("account_uid").is_in(candidates.implode())).select(pl.col("text_norm").cast(pl.String))
+             .drop_nulls().unique().collect()["text_norm"].to_list())
+    cache = caption_cache(texts) if caption_cache else {}
+    extra, stats = xlingual_actions(posts, candidates, min_caption_tokens=params.min_caption_tokens,
+                                    threshold=params.xlingual_threshold, cache=cache)
+    save = getattr(cache, "save", None)
+    if callable(save):
+        save()
+    log.info("co_caption_xlingual: %d distinct captions of %d candidate accounts, %d embedded now, %d from the "
+             "cache, %d in a cross-lingual group", stats["captions"], stats["accounts"], stats["embedded"],
+             stats["captions"] - stats["embedded"], stats["grouped"])
+    return pl.concat([acts, extra.select(acts.columns)]), stats
 
 
 def pair_significance(pairs: pl.DataFrame, null: Null) -> pl.DataFrame:
