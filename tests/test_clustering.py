@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import networkx as nx
@@ -14,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from cib.cli import _DEFAULT_THRESHOLD, cli
-from cib.clustering import ClusterParams, looks_generated
+from cib.clustering import ClusterParams, cluster_scores, looks_generated, required_core
 from cib.graph import cluster_structure, to_networkx
+from cib.schema import EDGES
 from cib.store import ParquetStore
 
 
@@ -135,3 +137,72 @@ def test_export_graph_for_gephi(scenario_ws: dict[str, Path], tmp_path: Path, fm
     data = graph.edges[src, dst]
     assert float(data["weight"]) == pytest.approx(edges["weight"][0])
     assert data["signals"] == ";".join(edges["signals"][0])
+
+
+def _edge_frame(pairs: list[tuple[str, str]]) -> pl.DataFrame:
+    rows = [{"src": min(a, b), "dst": max(a, b), "signals": ["co_url"], "weight": 0.5, "n_shared": 5, "min_gap_s": 10.0,
+             "median_gap_s": 60.0, "evidence": [], "expected": 0.1, "log10_p": -4.0} for a, b in pairs]
+    return pl.DataFrame(rows, schema=EDGES)
+
+
+def _classes(groups: list[list[str]], edges: pl.DataFrame, params: ClusterParams) -> list[tuple[int, str, str]]:
+    uids = sorted({u for g in groups for u in g})
+    accounts = pl.DataFrame({"uid": uids, "handle": uids, "created_at": [None] * len(uids), "verified": [False] * len(uids),
+                             "followers": [None] * len(uids)},
+                            schema_overrides={"created_at": pl.Datetime("us", "UTC"), "followers": pl.Int64})
+    posts = pl.DataFrame({"account_uid": uids, "created_at": [datetime(2026, 3, 2, tzinfo=UTC)] * len(uids)})
+    evidence = pl.DataFrame(schema={"src": pl.String, "dst": pl.String, "post_a": pl.String, "post_b": pl.String})
+    chance = [(500, 5.0, -300.0)] * len(groups)  # both equally "significant" on the pooled count
+    clusters, _ = cluster_scores(groups, edges, evidence, posts, accounts, params, chance=chance)
+    return sorted((r["size"], r["cluster_class"], r["explanation"]) for r in clusters.iter_rows(named=True))
+
+
+def test_a_sparse_web_of_chance_pairs_is_not_a_group() -> None:
+    """Chance pairings form a web whose k-core is bounded by each account's few chance partners, however large
+    the web Leiden groups together (a wider window makes it larger, not denser); a group that acts together
+    co-acts with a share of the whole group. Both clusters here pool a huge, equal excess over chance."""
+    group = [f"x:g{i:02d}" for i in range(16)]  # every member with every other: a 15-core
+    web = [f"x:w{i:02d}" for i in range(24)]  # each account with its 2 neighbours either side: a 4-core
+    pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1:]]
+    pairs += [(web[i], web[(i + d) % 24]) for i in range(24) for d in (1, 2)]
+    edges = _edge_frame(pairs)
+    assert [required_core(n, ClusterParams()) for n in (16, 24)] == [4, 6]
+    (n_group, cls_group, _), (n_web, cls_web, why) = _classes([group, web], edges, ClusterParams())
+    assert (n_group, cls_group) == (16, "inauthentic")
+    assert (n_web, cls_web) == (24, "below-threshold")
+    assert "k-core 4" in why and "a k-core of 6 is needed for 24 accounts" in why
+    # the old rule (a fixed 3-core) flags the web: this test fails without the cohesion requirement
+    old = _classes([group, web], edges, ClusterParams(cohesion=0.0))
+    assert [c for _, c, _ in old] == ["inauthentic", "inauthentic"]
+
+
+@pytest.mark.slow
+def test_news_crowds_at_a_wide_window_are_not_flagged(tmp_path: Path) -> None:
+    """Tuning seed 2 at four times the default window: breaking-news crowds, viral retweeters and niche
+    communities each pick up chance pairings, and Leiden groups them into large clusters far above chance in
+    pooled count (the failure class of a doubled window on held-out seeds, reproduced on a tuning seed).
+    They are not cohesive, so nothing organic is flagged, and every planted campaign still is."""
+    from cib.scenario import generate
+    from cib.scoring import ScoreParams, score
+
+    generate(tmp_path / "s", seed=2, accounts=300)
+    result = CliRunner().invoke(cli, ["load", str(tmp_path / "s"), "-w", str(tmp_path / "w"), "--silent"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((tmp_path / "s" / "ground_truth.json").read_text("utf-8"))
+    coordinated = set(truth["coordinated"])
+    store = ParquetStore(tmp_path / "w")
+
+    def flagged(params: ClusterParams) -> tuple[set[str], pl.DataFrame]:
+        tables = score(store.posts(), store.accounts(), ScoreParams(window_s=14400, cluster=params)).tables
+        members = tables["members"].join(tables["clusters"], on="cluster_id")
+        return set(members.filter(pl.col("flagged"))["account_uid"].to_list()), members
+
+    old, _ = flagged(ClusterParams(cohesion=0.0))  # the fixed 3-core rule
+    assert len(old - coordinated) >= 50, "the failure class should reproduce under the old rule"
+    new, members = flagged(ClusterParams())
+    assert new == coordinated
+    crowds = members.filter(~pl.col("account_uid").is_in(sorted(coordinated)) & (pl.col("log10_q") <= -100))
+    assert crowds.height >= 50 and set(crowds["cluster_class"].to_list()) <= {"below-threshold", "authentic"}
+    sparse = crowds.filter(pl.col("cluster_class") == "below-threshold")
+    assert sparse.height and (sparse["k_core"] >= 3).any()  # a 3-core, but not a cohesive group
+    assert all("not flagged: a k-core of" in e for e in sparse["explanation"].to_list())
