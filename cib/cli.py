@@ -294,20 +294,38 @@ def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @_score_options
 @click.option("--top", type=click.IntRange(1), default=20, show_default=True, help="Clusters shown in the table.")
 @click.option("--silent", is_flag=True, help="No per-stage figures on stderr.")
+@click.option("--engine", type=click.Choice(["polars", "spark"]), default="polars", show_default=True,
+              help="polars: this machine; spark: Apache Spark (pip install 'cib[spark]'), same results.")
+@click.option("--master", default=None, metavar="URL",
+              help="Spark master for --engine spark (default: the active session, else local[<cores>]).")
+@click.option("--input", "input_uri", default=None, metavar="URI",
+              help="--engine spark: score the workspace at this path or Hadoop URI (s3a://, abfss://, gs://, "
+                   "hdfs://) instead of --workspace; results still go to --workspace.")
 @_errors_to_click
 def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared: int, min_weight: float,
           threshold: float, fdr: float, pair_fdr: float, account_priors: bool, seed: int, top: int,
-          silent: bool) -> None:
+          silent: bool, engine: str, master: str | None, input_uri: str | None) -> None:
     """Detect coordinated clusters and store clusters, members, edges and evidence.
 
     \b
     Example:
         cib score --workspace ws --window 600
+        cib score --workspace ws --engine spark --master 'local[2]'
     """
     from cib.scoring import score as run_score
 
     store = _store(workspace)
     params = _score_params(window, min_shared, min_weight, threshold, seed, fdr, pair_fdr, account_priors)
+    if engine == "spark" or input_uri or master:
+        if engine != "spark" or neo4j_uri:
+            raise click.UsageError("--input and --master need --engine spark (and no --neo4j)")
+        from cib.engines.spark import run_on_workspace
+
+        result, recorded = run_on_workspace(store, input_uri, master, params, on_stage=_stage_printer(silent))
+        store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
+                                           **recorded})
+        _print_clusters(result.tables["clusters"], top)
+        return
     graph = _graph(neo4j_uri)
     if graph is not None and not store.counts()["posts"]:  # nothing loaded here: score what Neo4j holds
         posts, accounts, where = graph.posts(), graph.accounts(), f"Neo4j at {neo4j_uri}"
