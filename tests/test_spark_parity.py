@@ -19,7 +19,10 @@ from cib.signals.cotiming import PAIRS, closest_pairs, neighbour_pairs
 from cib.store import ParquetStore
 from tests.conftest import need, need_module
 
-pytestmark = pytest.mark.slow
+# pyspark's Arrow collection leaves its local result sockets to the garbage collector (pyspark 4.0
+# serializers); that is a ResourceWarning at collection time, not a leak of ours.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::ResourceWarning"),
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +59,9 @@ def _assert_same(polars_ws: Path, spark_ws: Path, tmp: Path) -> pl.DataFrame:
     assert b.score_params()["engine"] == "spark"
     edges_a, edges_b = a.scores("edges"), b.scores("edges")
     assert edges_a.select("src", "dst").rows() == edges_b.select("src", "dst").rows()
-    assert_frame_equal(edges_a, edges_b, check_exact=False, rtol=0, atol=1e-9)
+    assert_frame_equal(edges_a, edges_b, check_exact=False, rel_tol=0, abs_tol=1e-9)
     for table in ("clusters", "members", "evidence"):
-        assert_frame_equal(a.scores(table), b.scores(table), check_exact=False, rtol=0, atol=1e-9)
+        assert_frame_equal(a.scores(table), b.scores(table), check_exact=False, rel_tol=0, abs_tol=1e-9)
     for flags in ([], ["--include-authentic"]):
         outputs = []
         for ws in (polars_ws, spark_ws):
@@ -89,7 +92,7 @@ def test_input_uri_reads_current_generation(spark: Any, scenario_ws: dict[str, P
     params = ParquetStore(out).score_params()
     assert params["inputs"]["generation"] == ParquetStore(scenario_ws["ws"]).generation()
     assert_frame_equal(ParquetStore(out).scores("edges"), ParquetStore(scenario_ws["ws"]).scores("edges"),
-                       check_exact=False, rtol=0, atol=1e-9)
+                       check_exact=False, rel_tol=0, abs_tol=1e-9)
 
 
 def test_input_that_is_not_a_workspace_is_one_line(spark: Any, tmp_path: Path) -> None:
