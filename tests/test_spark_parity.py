@@ -80,7 +80,10 @@ def test_scenario_parity(spark: Any, scenario_ws: dict[str, Path], tmp_path: Pat
 
 def test_shared_samples_parity(spark: Any, samples: Path, tmp_path: Path) -> None:
     ws = tmp_path / "ws"
-    _invoke("load", str(samples), "-w", str(ws), "--silent", "--skip-unknown")
+    coortweet = sorted(samples.rglob("coortweet_*.csv"))  # CooRTweet CSVs name no platform: --platform
+    rest = [str(p) for p in sorted(samples.rglob("*")) if p.is_file() and p.name != "SOURCES.txt" and p not in coortweet]
+    _invoke("load", *rest, "-w", str(ws), "--silent", "--skip-unknown")
+    _invoke("load", *map(str, coortweet), "-w", str(ws), "--silent", "--platform", "facebook")
     polars_ws, spark_ws = _both(ws, tmp_path)
     _assert_same(polars_ws, spark_ws, tmp_path)
     assert ParquetStore(spark_ws).scores("edges").height >= 1
@@ -123,3 +126,33 @@ def test_pair_kernel_gives_the_same_pairs_on_any_split_of_objects(buckets: int) 
     assert closest_pairs(whole).select("src", "dst", "obj").rows() == [
         (0, 1, 5), (0, 1, 7), (0, 2, 5), (0, 2, 7), (0, 3, 6), (0, 3, 7), (1, 2, 5), (1, 3, 7), (2, 3, 7)]
     # (1, 2) on object 7 is three places apart in time order: beyond max_neighbours=2
+
+
+def test_worker_kernels_match_the_polars_engine_in_process(scenario_ws: dict[str, Path]) -> None:
+    """The functions Spark ships to its Python workers, called here directly on Arrow batches (so they are
+    also covered in this process): the same actions and pairs as the polars engine's stages."""
+    from cib.engines.spark import _actions_kernel, _batches, _group_inputs_kernel, _pairs_kernel
+    from cib.scoring import ScoreParams
+    from cib.signals import actions, coded_pairs, encode
+    from cib.signals.objects import object_groups
+
+    params = ScoreParams()
+    posts = ParquetStore(scenario_ws["ws"]).posts().collect()
+    batches = posts.to_arrow().to_batches(max_chunksize=5_000)
+    inputs = pl.from_arrow(list(_batches(_group_inputs_kernel(params), 7_000)(batches)))
+    assert isinstance(inputs, pl.DataFrame)
+
+    class Shipped:  # what sparkContext.broadcast hands the workers: the value behind `.value`
+        value = object_groups(inputs.unique(), seed=params.cluster.seed)
+
+    acts = pl.from_arrow(list(_batches(_actions_kernel(params, Shipped), 7_000)(batches)))
+    assert isinstance(acts, pl.DataFrame)
+    expected = actions(posts.lazy(), seed=params.cluster.seed)
+    assert_frame_equal(acts.sort(acts.columns), expected.sort(expected.columns))
+    coded = encode(expected)
+    pairs, capped = coded_pairs(coded, hot_min_accounts=None)
+    out = pl.from_arrow(_pairs_kernel(params.window_s, params.max_neighbours)(coded.actions.to_arrow()))
+    assert isinstance(out, pl.DataFrame)
+    assert int(out["capped"].sum()) == capped
+    got = out.filter(pl.col("src").is_not_null()).select([pl.col(c).cast(t) for c, t in PAIRS.items()])
+    assert_frame_equal(got.sort(PAIRS.names()), pairs.sort(PAIRS.names()))
