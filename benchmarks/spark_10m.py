@@ -27,7 +27,8 @@ _POLARS = """
 import json, sys, polars as pl
 from cib.scoring import score
 posts, accounts = sys.argv[1], sys.argv[2]
-r = score(pl.scan_parquet(posts), pl.scan_parquet(accounts))
+stage = lambda e: print(f"   polars {e['stage']:>16}: {e['seconds']:8.2f} s {e['rows']:>12,} rows", file=sys.stderr)
+r = score(pl.scan_parquet(posts), pl.scan_parquet(accounts), on_stage=stage)
 print(json.dumps({"edges": r.tables["edges"].height, "clusters": r.tables["clusters"].height,
                   "flagged": int(r.tables["clusters"]["flagged"].sum() or 0)}))
 """
@@ -37,7 +38,8 @@ import json, sys
 from cib.engines.spark import SparkParams, score, session
 posts, accounts, master, memory = sys.argv[1:5]
 spark = session(SparkParams(master=master, driver_memory=memory))
-r = score(spark, posts, accounts)
+stage = lambda e: print(f"   spark  {e['stage']:>16}: {e['seconds']:8.2f} s {e['rows']:>12,} rows", file=sys.stderr)
+r = score(spark, posts, accounts, on_stage=stage)
 print(json.dumps({"edges": r.tables["edges"].height, "clusters": r.tables["clusters"].height,
                   "flagged": int(r.tables["clusters"]["flagged"].sum() or 0)}))
 """

@@ -83,11 +83,15 @@ def session(params: SparkParams | None = None) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None and params.master is None:
         return active
-    master = params.master or default_master()
-    if master.startswith("local"):  # workers are this interpreter (its venv has cib), not the system python
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master(master).appName("cib score")
+    builder = SparkSession.builder
+    # Under spark-submit (it starts the JVM and names the port) the master comes from spark-submit.
+    if params.master or "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = params.master or default_master()
+        builder = builder.master(master)
+        if master.startswith("local"):  # workers are this interpreter (its venv has cib), not the system python
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    spark = (builder.appName("cib score")
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.shuffle.partitions", str(params.shuffle_partitions))
