@@ -105,6 +105,16 @@ def test_input_that_is_not_a_workspace_is_one_line(spark: Any, tmp_path: Path) -
     assert "not a cib workspace" in result.output and "Traceback" not in result.output
 
 
+def test_empty_workspace_and_bad_current_are_one_line(spark: Any, tmp_path: Path) -> None:
+    empty = CliRunner().invoke(cli, ["score", "-w", str(tmp_path / "empty"), "--engine", "spark"])
+    assert empty.exit_code == 1 and "no posts in workspace" in empty.output
+    bad = tmp_path / "bad"
+    (bad / "generations").mkdir(parents=True)
+    (bad / "generations" / "CURRENT").write_text("g-000001/../../../etc\n")
+    result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path / "o"), "--engine", "spark", "--input", str(bad)])
+    assert result.exit_code == 1 and "does not name a generation" in result.output
+
+
 def test_spark_options_need_the_spark_engine(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--master", "local[1]"])
     assert result.exit_code == 2 and "--engine spark" in result.output

@@ -29,6 +29,7 @@ Spark is imported lazily: ``import cib.engines.spark`` works without pyspark; `s
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -113,7 +114,7 @@ def resolve_input(spark: SparkSession, uri: str) -> tuple[str, str, str]:
         raise CibError(f"{uri}: not a cib workspace (no generations/CURRENT readable: "
                        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
     name = rows[0][0].strip() if rows else ""
-    if not name.startswith("g-"):
+    if not re.fullmatch(r"g-\d{6}", name):  # never a path: CURRENT must not lead out of the workspace
         raise CibError(f"{uri}: generations/CURRENT does not name a generation")
     folder = f"{root}/generations/{name}"
     return f"{folder}/posts.parquet", f"{folder}/accounts.parquet", name
