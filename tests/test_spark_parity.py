@@ -19,10 +19,7 @@ from cib.signals.cotiming import PAIRS, closest_pairs, neighbour_pairs
 from cib.store import ParquetStore
 from tests.conftest import need, need_module
 
-# pyspark's Arrow collection leaves its local result sockets to the garbage collector (pyspark 4.0
-# serializers); that is a ResourceWarning at collection time, not a leak of ours.
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::ResourceWarning"),
-              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")

@@ -28,9 +28,12 @@ Spark is imported lazily: ``import cib.engines.spark`` works without pyspark; `s
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -253,13 +256,27 @@ def _apply(kernel: Callable[[pl.DataFrame], pl.DataFrame], batches: list[pa.Reco
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _spark_sockets() -> Iterator[None]:
+    """pyspark reads collected results from local sockets it leaves to the garbage collector ("closed when
+    garbage-collected", pyspark/util.py), which warns ResourceWarning; collect them here, quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            yield
+        finally:
+            gc.collect()
+
+
 def _spark_schema(schema: pl.Schema) -> str:
     names = {pl.String: "string", pl.Int64: "long"}
     return ", ".join(f"{name} {names[type(dtype)]}" for name, dtype in schema.items())
 
 
 def _to_polars(frame: DataFrame) -> pl.DataFrame:
-    out = pl.from_arrow(frame.toArrow())
+    with _spark_sockets():
+        table = frame.toArrow()
+    out = pl.from_arrow(table)
     assert isinstance(out, pl.DataFrame)  # noqa: S101 - a Table always converts to a DataFrame
     return out
 
@@ -268,6 +285,12 @@ def run_on_workspace(store: Any, input_uri: str | None, master: str | None, para
                      on_stage: Callable[[dict[str, Any]], None] | None = None) -> tuple[ScoreResult, dict[str, Any]]:
     """What ``cib score --engine spark`` runs: score `input_uri` (a workspace path or URI) or else `store`'s
     pinned generation; returns the result and what to record beside the params (engine, master, input)."""
+    with _spark_sockets():
+        return _run_on_workspace(store, input_uri, master, params, on_stage)
+
+
+def _run_on_workspace(store: Any, input_uri: str | None, master: str | None, params: ScoreParams,
+                      on_stage: Callable[[dict[str, Any]], None] | None) -> tuple[ScoreResult, dict[str, Any]]:
     spark = session(SparkParams(master=master))
     if input_uri:
         posts_path, accounts_path, generation = resolve_input(spark, input_uri)
