@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -294,6 +295,10 @@ def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @_score_options
 @click.option("--top", type=click.IntRange(1), default=20, show_default=True, help="Clusters shown in the table.")
 @click.option("--silent", is_flag=True, help="No per-stage figures on stderr.")
+@click.option("--xlingual/--no-xlingual", default=False, show_default=True,
+              help="Also link the same narrative captioned in other languages (co_caption_xlingual); needs "
+                   "pip install 'cib[xlingual]'. Embeds only captions of accounts already in a significant pair, "
+                   "cached in the workspace (cache/embeddings/).")
 @click.option("--engine", type=click.Choice(["polars", "spark"]), default="polars", show_default=True,
               help="polars: this machine; spark: Apache Spark (pip install 'cib[spark]'), same results.")
 @click.option("--master", default=None, metavar="URL",
@@ -304,7 +309,8 @@ def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @_errors_to_click
 def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared: int, min_weight: float,
           threshold: float, fdr: float, pair_fdr: float, account_priors: bool, seed: int, top: int,
-          silent: bool, engine: str, master: str | None, input_uri: str | None) -> None:
+          silent: bool, xlingual: bool = False, engine: str = "polars", master: str | None = None,
+          input_uri: str | None = None) -> None:
     """Detect coordinated clusters and store clusters, members, edges and evidence.
 
     \b
@@ -317,8 +323,9 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
     store = _store(workspace)
     params = _score_params(window, min_shared, min_weight, threshold, seed, fdr, pair_fdr, account_priors)
     if engine == "spark" or input_uri or master:
-        if engine != "spark" or neo4j_uri:
-            raise click.UsageError("--input and --master need --engine spark (and no --neo4j)")
+        if engine != "spark" or neo4j_uri or xlingual:
+            raise click.UsageError("--input and --master need --engine spark; --engine spark takes no --neo4j "
+                                   "and no --xlingual (yet)")
         from cib.engines.spark import run_on_workspace
 
         result, recorded = run_on_workspace(store, input_uri, master, params, on_stage=_stage_printer(silent))
@@ -326,19 +333,38 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
                                            **recorded})
         _print_clusters(result.tables["clusters"], top)
         return
+    caption_cache = _caption_cache(store.root) if xlingual else None
+    if xlingual:
+        params = dataclasses.replace(params, xlingual=True)
     graph = _graph(neo4j_uri)
     if graph is not None and not store.counts()["posts"]:  # nothing loaded here: score what Neo4j holds
         posts, accounts, where = graph.posts(), graph.accounts(), f"Neo4j at {neo4j_uri}"
     else:
         posts, accounts, where = store.posts(), store.accounts(), f"workspace {store.root}"
     _require_posts(posts, where)
-    result = run_score(posts, accounts, params, on_stage=_stage_printer(silent))
+    result = run_score(posts, accounts, params, on_stage=_stage_printer(silent), caption_cache=caption_cache)
+    if result.xlingual is not None:
+        x = result.xlingual
+        _echo_err(f"co_caption_xlingual: {x['captions']:,} distinct captions of {x['accounts']:,} candidate "
+                  f"accounts, {x['embedded']:,} embedded now, {x['captions'] - x['embedded']:,} from the cache, "
+                  f"{x['grouped']:,} in a cross-lingual group", silent)
     store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
-                                       "inputs": store.inputs()})
+                                       "inputs": store.inputs(), "xlingual_figures": result.xlingual})
     if graph is not None:  # clusters and coordination edges only, never a reload of the posts
         with graph:
             graph.write_scores(store)
     _print_clusters(result.tables["clusters"], top)
+
+
+def _caption_cache(root: Path) -> Callable[[list[str]], Any]:
+    """Opener of the workspace's caption-embedding cache; a one-line exit 2 when the model is not installed."""
+    from cib.signals.xlingual import MISSING, available, model_id
+    from cib.store.embeddings import EmbeddingCache
+
+    if not available():
+        raise _UsageLine(MISSING)
+    model = model_id()
+    return lambda texts: EmbeddingCache.open(root, model, texts)
 
 
 def _require_posts(posts: Any, where: str) -> None:

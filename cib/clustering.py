@@ -196,7 +196,8 @@ def _established(account: dict | None, params: ClusterParams, now: datetime | No
 
 _SIGNAL_WORDS = {"co_url": "the same links", "co_repost": "the same reposts/forwards", "co_caption":
                  "the same or near-identical captions", "co_media": "the same media", "co_hashtags":
-                 "the same hashtag sets", "co_sound": "the same TikTok sounds/effects"}
+                 "the same hashtag sets", "co_sound": "the same TikTok sounds/effects",
+                 "co_caption_xlingual": "the same narrative captioned in other languages"}
 
 
 def _explain(n: int, platforms: list[str], signals: list[str], inside: pl.DataFrame, comp: dict, facts: dict) -> str:

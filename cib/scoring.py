@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from cib.clustering import ClusterParams, cluster_scores, communities
 from cib.schema import EDGES, EVIDENCE
 from cib.signals import Coded, actions, coded_edges, coded_pairs, decode_evidence, encode
 from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
+from cib.signals.xlingual import THRESHOLD as XLINGUAL_THRESHOLD
 
 __all__ = ["ScoreParams", "ScoreResult", "StageTimer", "score", "score_pairs"]
 
@@ -40,6 +41,8 @@ class ScoreParams:
     pdq_distance: int = 31
     near_duplicates: bool = True
     evidence_per_edge: int = 20
+    xlingual: bool = False  # co_caption_xlingual (cib.signals.xlingual): needs `pip install 'cib[xlingual]'`
+    xlingual_threshold: float = XLINGUAL_THRESHOLD  # how it was chosen: cib.signals.xlingual
     cluster: ClusterParams = field(default_factory=ClusterParams)
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,11 +54,16 @@ class ScoreResult:
     tables: dict[str, pl.DataFrame]
     stages: list[dict[str, Any]]
     capped_objects: int
+    xlingual: dict[str, Any] | None = None  # co_caption_xlingual figures when it ran (accounts, captions, embedded)
 
 
 def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | None = None,
-          on_stage: Callable[[dict[str, Any]], None] | None = None) -> ScoreResult:
-    """Run every stage; `on_stage` receives ``{"stage", "seconds", "rows", "rss_mb"}`` after each one."""
+          on_stage: Callable[[dict[str, Any]], None] | None = None,
+          caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None = None) -> ScoreResult:
+    """Run every stage; `on_stage` receives ``{"stage", "seconds", "rows", "rss_mb"}`` after each one.
+
+    With ``params.xlingual``, `caption_cache` opens the embedding cache for the captions it is given (default:
+    an in-memory one for this run)."""
     params = params or ScoreParams()
     timer = StageTimer(on_stage)
     acts = actions(posts, min_caption_tokens=params.min_caption_tokens, min_hashtags=params.min_hashtags,
@@ -63,15 +71,16 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
                    near_duplicates=params.near_duplicates, seed=params.cluster.seed)
     timer.done("actions", acts.height)
     coded = encode(acts)
-    del acts
     pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
                                 hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+    extend = _xlingual_extension(posts, acts, params, caption_cache, timer) if params.xlingual else None
+    del acts
 
     def members(uids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
         return (posts.select("account_uid", "created_at").filter(pl.col("account_uid").is_in(uids)).collect(),
                 accounts.filter(pl.col("uid").is_in(uids)).collect())
 
-    return score_pairs(coded, pairs, capped, members, params, timer)
+    return score_pairs(coded, pairs, capped, members, params, timer, extend=extend)
 
 
 class StageTimer:
@@ -91,23 +100,31 @@ class StageTimer:
         self.clock = now
 
 
+Extension = Callable[[pl.Series], tuple[Coded, pl.DataFrame, int, dict[str, Any]]]
+
+
 def score_pairs(coded: Coded, pairs: pl.DataFrame, capped: int,
                 members: Callable[[list[str]], tuple[pl.DataFrame, pl.DataFrame]], params: ScoreParams,
-                timer: StageTimer) -> ScoreResult:
+                timer: StageTimer, *, extend: Extension | None = None) -> ScoreResult:
     """Everything after co-timing, shared by both engines (cib.engines): null model, pair significance,
     edges, clustering, cluster scores. `pairs` are `coded_pairs` rows in its canonical order; `members(uids)`
-    returns those accounts' ``account_uid, created_at`` posts and their ACCOUNTS rows."""
+    returns those accounts' ``account_uid, created_at`` posts and their ACCOUNTS rows. `extend` (the
+    co_caption_xlingual step) takes the accounts of significant pairs and returns the re-coded actions and
+    pairs with its actions added, plus its figures."""
     if capped:
         log.info("%d hot objects were capped (touched by more than max(%d, %.0f%% of) accounts, or more than %d "
                  "co-actions inside one window)", capped, params.hot_min_accounts, 100 * params.hot_share,
                  params.max_neighbours)
     timer.done("co-timing pairs", pairs.height)
-    hot_limit = max(params.hot_min_accounts, params.hot_share * coded.accounts.len())
-    null = fit_null(coded.actions, coded.accounts.len(), window_s=params.window_s, hot_limit=hot_limit,
-                    pairs=pairs)
-    tested = pair_significance(pairs, null)
-    significant = tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
+    null, tested, significant = _null(coded, pairs, params)
     timer.done("null model", tested.height)
+    xlingual = None
+    if extend is not None:  # the accounts of significant pairs: their captions become one more signal, then re-test
+        candidates = coded.accounts.gather(pl.concat([significant["src"], significant["dst"]]).unique().sort()
+                                           .cast(pl.Int64))
+        coded, pairs, capped, xlingual = extend(candidates)
+        null, tested, significant = _null(coded, pairs, params)
+        timer.done("pairs + null model", tested.height)
     edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight,
                         significance=significant)
     timer.done("edges", edges.height)
@@ -125,7 +142,7 @@ def score_pairs(coded: Coded, pairs: pl.DataFrame, capped: int,
     # Lockstep is judged on what a member shared with anyone at all: camouflage posts dilute nothing.
     member_codes = pl.Series([codes[u] for u in member_uids], dtype=pl.UInt32)
     shared_objects = coded.actions.group_by("obj").agg(n=pl.col("acc").n_unique()).filter(pl.col("n") >= 2)
-    shareable = (coded.actions.filter(pl.col("acc").is_in(member_codes))
+    shareable = (coded.actions.filter(pl.col("acc").is_in(member_codes.implode()))
                  .join(shared_objects, on="obj", how="semi")
                  .group_by("acc").agg(n_shareable=pl.col("post").n_unique())
                  .select(account_uid=pl.col("acc").cast(pl.Int64).map_batches(lambda s: coded.accounts.gather(s),
@@ -138,7 +155,49 @@ def score_pairs(coded: Coded, pairs: pl.DataFrame, capped: int,
                 .select(EVIDENCE.names()))
     timer.done("cluster scores", clusters.height)
     return ScoreResult(tables={"edges": edges.select(EDGES.names()), "evidence": evidence, "clusters": clusters,
-                               "members": members_table}, stages=timer.stages, capped_objects=capped)
+                               "members": members_table}, stages=timer.stages, capped_objects=capped,
+                       xlingual=xlingual)
+
+
+def _null(coded: Coded, pairs: pl.DataFrame, params: ScoreParams) -> tuple[Null, pl.DataFrame, pl.DataFrame]:
+    """The fitted null model, every candidate pair tested, and the significant ones (pair FDR)."""
+    hot_limit = max(params.hot_min_accounts, params.hot_share * coded.accounts.len())
+    null = fit_null(coded.actions, coded.accounts.len(), window_s=params.window_s, hot_limit=hot_limit, pairs=pairs)
+    tested = pair_significance(pairs, null)
+    return null, tested, tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
+
+
+def _xlingual_extension(posts: pl.LazyFrame, acts: pl.DataFrame, params: ScoreParams,
+                        caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None,
+                        timer: StageTimer) -> Extension:
+    def extend(candidates: pl.Series) -> tuple[Coded, pl.DataFrame, int, dict[str, Any]]:
+        more, stats = _with_xlingual(posts, acts, candidates, params, caption_cache)
+        timer.done("xlingual captions", stats["captions"])
+        coded = encode(more)
+        pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
+                                    hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+        return coded, pairs, capped, stats
+    return extend
+
+
+def _with_xlingual(posts: pl.LazyFrame, acts: pl.DataFrame, candidates: pl.Series, params: ScoreParams,
+                   caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None,
+                   ) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """`acts` plus co_caption_xlingual actions of the `candidates` (accounts in a significant pair already)."""
+    from cib.signals.xlingual import xlingual_actions
+
+    texts = (posts.filter(pl.col("account_uid").is_in(candidates.implode())).select(pl.col("text_norm").cast(pl.String))
+             .drop_nulls().unique().collect()["text_norm"].to_list())
+    cache = caption_cache(texts) if caption_cache else {}
+    extra, stats = xlingual_actions(posts, candidates, min_caption_tokens=params.min_caption_tokens,
+                                    threshold=params.xlingual_threshold, cache=cache)
+    save = getattr(cache, "save", None)
+    if callable(save):
+        save()
+    log.info("co_caption_xlingual: %d distinct captions of %d candidate accounts, %d embedded now, %d from the "
+             "cache, %d in a cross-lingual group", stats["captions"], stats["accounts"], stats["embedded"],
+             stats["captions"] - stats["embedded"], stats["grouped"])
+    return pl.concat([acts, extra.select(acts.columns)]), stats
 
 
 def pair_significance(pairs: pl.DataFrame, null: Null) -> pl.DataFrame:

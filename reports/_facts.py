@@ -151,6 +151,8 @@ def object_label(obj: str, first_text: str | None) -> tuple[str, str]:
     ('link', 'https://a.b/c')
     >>> object_label("cap:123", "same words")
     ('caption', 'same words')
+    >>> object_label("xl:0123abcd:they lie about the elections", None)
+    ('same narrative, other languages', 'they lie about the elections')
     >>> object_label("media:sha256:abcdef0123456789", None)
     ('identical file', 'sha256 abcdef012345…')
     """
@@ -159,6 +161,8 @@ def object_label(obj: str, first_text: str | None) -> tuple[str, str]:
         return "link", rest
     if kind in ("cap", "capn"):
         return ("caption" if kind == "cap" else "near-identical caption"), (first_text or "")[:280]
+    if kind == "xl":  # co_caption_xlingual: xl:<group hash>:<start of the group's smallest caption>
+        return "same narrative, other languages", (first_text or rest.partition(":")[2])[:280]
     if kind == "media":
         algo, _, digest = rest.partition(":")
         return "identical file", f"{algo} {digest[:12]}…"

@@ -20,9 +20,11 @@ PLATFORM_COLOURS = {"x": "#1d9bf0", "telegram": "#27a7e7", "tiktok": "#ee1d52", 
 PLATFORM_SHAPES = {"x": "dot", "telegram": "triangle", "tiktok": "diamond", "facebook": "square"}
 SHAPE_GLYPHS = {"dot": "●", "triangle": "▲", "diamond": "◆", "square": "■"}
 SIGNAL_COLOURS = {"co_url": "#e67e22", "co_repost": "#8e44ad", "co_caption": "#c0392b", "co_media": "#16a085",
-                  "co_hashtags": "#7f8c8d", "co_sound": "#d35400"}
+                  "co_hashtags": "#7f8c8d", "co_sound": "#d35400",
+                  "co_caption_xlingual": "#e84393"}
 SIGNAL_NAMES = {"co_url": "same link", "co_repost": "same repost / forward", "co_caption": "same caption",
-                "co_media": "same picture / video", "co_hashtags": "same hashtag set", "co_sound": "same sound"}
+                "co_media": "same picture / video", "co_hashtags": "same hashtag set", "co_sound": "same sound",
+                "co_caption_xlingual": "same narrative, other languages"}
 CLUSTER_PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6", "#bcf60c",
                    "#008080", "#9a6324", "#800000", "#808000", "#000075", "#808080"]
 LABEL_ALL_UP_TO = 40  # members; above this only the strongest LABEL_TOP (and leaders) keep a permanent label
