@@ -115,6 +115,8 @@ def test_empty_workspace_and_bad_current_are_one_line(spark: Any, tmp_path: Path
 def test_spark_options_need_the_spark_engine(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--master", "local[1]"])
     assert result.exit_code == 2 and "--engine spark" in result.output
+    result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--engine", "spark", "--xlingual"])
+    assert result.exit_code == 2 and "no --xlingual" in result.output
 
 
 @pytest.mark.parametrize("buckets", [1, 2, 3, 7])
