@@ -106,15 +106,16 @@ def scaling(work: Path, files: int, per_file: int, jobs: int) -> None:
 
 
 def media_speed(media: Path) -> None:
-    from loaders._common import hash_media_file
+    from cib.mediahash import default_hasher
 
     files = sorted(p for p in media.rglob("*") if p.is_file())[:500]
     if not files:
         print("media: no media files in the scenario")
         return
     start = time.perf_counter()
+    hasher = default_hasher()
     for path in files:
-        hash_media_file(path)
+        hasher.hash_file(path)
     seconds = time.perf_counter() - start
     print(f"{'media hashing (images)':28} {len(files):>10,} files  {seconds:7.1f} s -> {len(files) / seconds:,.0f} files/s")
 

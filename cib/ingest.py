@@ -18,15 +18,17 @@ Error policy (owned here, not by loaders):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import orjson
 import polars as pl
@@ -34,7 +36,10 @@ import polars as pl
 from cib.errors import CibError, LoaderError, RecordError
 from cib.schema import ACCOUNTS, POSTS, RAW_ERROR, RAW_NOTE, RAW_RECORD, AccountRecord, PostRecord
 
-__all__ = ["FileReport", "Loader", "Plan", "detect", "expand_paths", "file_sha256", "ingest_file", "plan",
+if TYPE_CHECKING:
+    from cib.ingest_batch import _Batch
+
+__all__ = ["FileReport", "Loader", "Plan", "detect", "expand_paths", "file_sha256", "ingest_file", "plan", "record",
            "run_jobs"]
 
 _REC, _ERR = RAW_RECORD, RAW_ERROR
@@ -89,6 +94,7 @@ class FileReport:
     reasons: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
     error: str | None = None
+    part_folder: str | None = None  # the shared part folder of a batched small file (not in `as_dict`)
 
     @property
     def reconciled(self) -> bool:
@@ -206,44 +212,77 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _unstorable(report: FileReport, bad: list[tuple[Any, str]], kind: str, rejects: list[dict[str, Any]]) -> None:
+    """Move rows that cannot be stored (found while building a frame) from `kind` to the quarantine."""
+    for row, reason in bad:
+        setattr(report, kind, getattr(report, kind) - 1)
+        report.media -= len(row.get("media") or []) if kind == "posts" else 0
+        report.quarantined += 1
+        report.reasons[_reason_class(reason)] += 1
+        rejects.append({"source_file": report.path, "source_record": row.get("source_record"), "item": None,
+                        "format": report.format, "reason": reason, "raw": _raw_text({"value": {
+                            k: v for k, v in row.items() if isinstance(v, str | int | None)}})})
+
+
+def _without(rows: list[Any], bad: list[tuple[Any, str]]) -> list[Any]:
+    if not bad:
+        return rows
+    dropped = {id(row) for row, _ in bad}
+    return [row for row in rows if id(row) not in dropped]
+
+
 def ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: str = "quarantine",
-                batch_size: int = 50_000, progress: Callable[[int], None] | None = None) -> FileReport:
-    """Stream one file through its loader into `sink`; never raises for bad records under quarantine."""
+                batch_size: int = 50_000, progress: Callable[[int], None] | None = None,
+                batch: _Batch | None = None) -> FileReport:
+    """Stream one file through its loader into `sink`; never raises for bad records under quarantine.
+
+    With `batch` (a small file in a load worker), the file's rows are handed to it whole, to be written with
+    other small files' rows into shared parts."""
+    with _cyclic_gc_paused():
+        return _ingest_file(path, loader, fmt, sink, on_error=on_error, batch_size=batch_size, progress=progress,
+                            batch=batch)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while records are mapped: decoded JSON and records are acyclic
+    (reference counting frees them), and the collector's passes over a batch of 50,000 records' dicts and lists
+    cost about a fifth of the mapping time. It runs again afterwards, collecting anything a library left."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: str, batch_size: int,
+                 progress: Callable[[int], None] | None, batch: _Batch | None) -> FileReport:
     sha = file_sha256(path)
     report = FileReport(path=str(path), sha256=sha, platform=loader.platform, format=fmt)
-    sink.begin_file(sha)
+    if batch is None:
+        sink.begin_file(sha)
     posts: list[PostRecord] = []
     accounts: list[AccountRecord] = []
     rejects: list[dict[str, Any]] = []
     part = 0
 
-    def unstorable(bad: list[tuple[Any, str]], kind: str) -> None:
-        for row, reason in bad:
-            setattr(report, kind, getattr(report, kind) - 1)
-            report.media -= len(row.get("media") or []) if kind == "posts" else 0
-            report.quarantined += 1
-            report.reasons[_reason_class(reason)] += 1
-            rejects.append({"source_file": str(path), "source_record": row.get("source_record"), "item": None,
-                            "format": fmt, "reason": reason, "raw": _raw_text({"value": {
-                                k: v for k, v in row.items() if isinstance(v, str | int | None)}})})
-
     def flush() -> None:
         nonlocal part, posts, accounts, rejects
-        if posts or accounts:
-            post_frame, bad_posts = _safe_rows(posts, POSTS)
-            account_frame, bad_accounts = _safe_rows(accounts, ACCOUNTS)
-            unstorable(bad_posts, "posts")
-            unstorable(bad_accounts, "accounts")
-            if bad_posts:
-                dropped = {id(row) for row, _ in bad_posts}
-                posts = [row for row in posts if id(row) not in dropped]
-            if bad_accounts:
-                dropped = {id(row) for row, _ in bad_accounts}
-                accounts = [row for row in accounts if id(row) not in dropped]
-            sink.write_file(sha, part, post_frame, _accounts_frame(posts, accounts, loader))
-            part += 1
-        if rejects:
-            sink.write_rejects(sha, rejects)
+        if batch is not None:
+            batch.add(sha, report, loader, posts, accounts, rejects)
+        else:
+            if posts or accounts:
+                post_frame, bad_posts = _safe_rows(posts, POSTS)
+                account_frame, bad_accounts = _safe_rows(accounts, ACCOUNTS)
+                _unstorable(report, bad_posts, "posts", rejects)
+                _unstorable(report, bad_accounts, "accounts", rejects)
+                posts, accounts = _without(posts, bad_posts), _without(accounts, bad_accounts)
+                sink.write_file(sha, part, post_frame, _accounts_frame(posts, accounts, loader))
+                part += 1
+            if rejects:
+                sink.write_rejects(sha, rejects)
         posts, accounts, rejects = [], [], []
 
     try:
@@ -272,7 +311,7 @@ def ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: s
             else:
                 accounts.append(record)  # type: ignore[arg-type]
                 report.accounts += 1
-            if len(posts) + len(accounts) >= batch_size:
+            if len(posts) + len(accounts) >= batch_size and batch is None:
                 flush()
                 if progress:
                     progress(report.read)
@@ -282,7 +321,8 @@ def ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: s
         report.error = str(LoaderError(str(path), report.read or None, f"{type(exc).__name__}: {exc}"))
     finally:
         flush()
-        sink.record_input(sha, report.as_dict())
+        if batch is None:  # a batched file is recorded once its batch is written (`record`)
+            sink.record_input(sha, report.as_dict())
     if progress:
         progress(report.read)
     return report
@@ -362,6 +402,10 @@ def _safe_rows(rows: list[Any], schema: pl.Schema) -> tuple[pl.DataFrame, list[t
 
 def _accounts_frame(posts: list[PostRecord], accounts: list[AccountRecord], loader: Loader) -> pl.DataFrame:
     """Explicit account records, plus one row per author seen in the posts (its profile as posted)."""
+    return _frame(_account_rows(posts, accounts, loader), ACCOUNTS)
+
+
+def _account_rows(posts: list[PostRecord], accounts: list[AccountRecord], loader: Loader) -> list[AccountRecord]:
     rows: dict[str, AccountRecord] = {}
     for post in posts:
         rows[post["account_uid"]] = AccountRecord(
@@ -373,7 +417,7 @@ def _accounts_frame(posts: list[PostRecord], accounts: list[AccountRecord], load
         )
     for account in accounts:
         rows[account["uid"]] = account
-    return _frame(list(rows.values()), ACCOUNTS)
+    return list(rows.values())
 
 
 def _ingest_job(job: tuple[Path, Loader, str], sink: Sink, on_error: str, batch_size: int) -> FileReport:
@@ -386,10 +430,25 @@ def run_jobs(jobs: list[tuple[Path, Loader, str]], sink: Sink, *, on_error: str 
              done: Callable[[FileReport], None] | None = None) -> list[FileReport]:
     """Ingest every job, across a pool of `workers` processes (default: one per CPU) when there is more than
     one file and more than 8 MiB to read; reports come back in job order and are recorded in `sink` by
-    this process (so the workspace's file index is written once, not once per file)."""
+    this process (so the workspace's file index is written once, not once per file). Small files read by
+    workers, or `MANY_FILES` and more read here, share part folders (`_Batch`)."""
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     total = sum(path.stat().st_size for path, _, _ in jobs)
     reports: list[FileReport | None] = [None] * len(jobs)
+    from cib.ingest_batch import BatchSink
+
+    many = len(jobs) >= MANY_FILES and on_error != "abort"
+    if many and (workers == 1 or total < 8 * 2**20) and isinstance(sink, BatchSink):
+        # many small files: batched in this process (the pool's start-up would cost more than it saves)
+        step = 64
+        for k in range(0, len(jobs), step):
+            for i, report in enumerate(_ingest_many(jobs[k:k + step], sink, on_error, batch_size), start=k):
+                reports[i] = report
+                if report.part_folder is not None:  # the others recorded themselves (`ingest_file`)
+                    record(sink, report)
+                if done:
+                    done(report)
+        return [r for r in reports if r is not None]
     if workers == 1 or len(jobs) < 2 or total < 8 * 2**20 or on_error == "abort":
         for i, job in enumerate(jobs):
             report = _ingest_job(job, sink, on_error, batch_size)
@@ -418,10 +477,20 @@ def run_jobs(jobs: list[tuple[Path, Loader, str]], sink: Sink, *, on_error: str 
                                    "rerun with --jobs 1 to load one file at a time") from exc
                 for i, report in zip(pending.pop(future), results, strict=True):
                     reports[i] = report
-                    sink.record_input(report.sha256, report.as_dict())
+                    record(sink, report)
                     if done:
                         done(report)
     return [r for r in reports if r is not None]
+
+
+def record(sink: Sink, report: FileReport) -> None:
+    """Record a file a load worker finished in `sink` (in the parent process, which holds the journal)."""
+    from cib.ingest_batch import BatchSink
+
+    if report.part_folder is not None and isinstance(sink, BatchSink):
+        sink.record_batched_input(report.sha256, report.as_dict(), report.part_folder)
+    else:
+        sink.record_input(report.sha256, report.as_dict())
 
 
 def _chunk(n_jobs: int, workers: int) -> int:
@@ -429,6 +498,22 @@ def _chunk(n_jobs: int, workers: int) -> int:
     return max(1, min(64, n_jobs // (workers * 8)))
 
 
+SMALL_FILE_BYTES = 1 << 20  # files up to this size share parts with other small files
+MANY_FILES = 256  # from this many files on, small ones are batched even without worker processes
+
+
 def _ingest_many(jobs: list[tuple[Path, Loader, str]], sink: Sink, on_error: str,
                  batch_size: int) -> list[FileReport]:
-    return [_ingest_job(job, sink, on_error, batch_size) for job in jobs]
+    """One worker task: its files in order; small ones are gathered into shared parts."""
+    from cib.ingest_batch import BatchSink, _Batch
+
+    batch = _Batch(sink, batch_size) if isinstance(sink, BatchSink) else None
+    reports = []
+    for path, loader, fmt in jobs:
+        small = batch is not None and path.stat().st_size <= SMALL_FILE_BYTES
+        reports.append(ingest_file(path, loader, fmt, sink, on_error=on_error, batch_size=batch_size,
+                                   batch=batch if small else None))
+    if batch is not None:
+        with _cyclic_gc_paused():
+            batch.flush()
+    return reports

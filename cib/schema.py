@@ -23,6 +23,7 @@ __all__ = [
     "LINKS",
     "MEDIA",
     "MEMBERS",
+    "PART_KEY",
     "POSTS",
     "RAW_ERROR",
     "RAW_FILE",
@@ -45,6 +46,8 @@ TS = pl.Datetime("us", "UTC")
 RAW_RECORD, RAW_ERROR, RAW_FORMAT, RAW_FILE = "_cib_record", "_cib_error", "_cib_format", "_cib_file"
 # Optional: an assumption the loader had to make for this record (counted per file, warned about, recorded).
 RAW_NOTE = "_cib_note"
+# Column of the load's shared part files only (``<part folder>/<file key>``; never in a committed table).
+PART_KEY = "_cib_part"
 _STR = pl.String()
 _STRS = pl.List(pl.String())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -108,6 +109,7 @@ _TRACKING = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def canonical_url(url: str | None) -> str | None:
     """Canonical form of a URL: https, lower-case host without www., default port, tracking params and
     fragment dropped, remaining params sorted. Returns None for something that is not an http(s) URL.
@@ -143,7 +145,7 @@ _URL_RE = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HASHTAG_RE = re.compile(r"(?<![\w#])[#＃](\w+)")
 _MENTION_RE = re.compile(r"(?<![\w@])@(\w+)")
 _RT_PREFIX = re.compile(r"^\s*rt\s+@\w+\s*:\s*", re.IGNORECASE)
-_NON_WORD = re.compile(r"[^\w\s]+")
+_WORD = re.compile(r"[^\W_]+")  # a run of word characters other than "_"
 _URL_OR_MENTION_RE = re.compile(r"https?://\S+|www\.\S+|(?<![\w@])@\w+", re.IGNORECASE)
 _WS = re.compile(r"\s+")
 
@@ -156,7 +158,7 @@ def hashtags_from_text(text: str | None) -> list[str]:
     >>> hashtags_from_text("Слава #Україні and #Ukraine #україні")
     ['україні', 'ukraine']
     """
-    if not text:
+    if not text or not _may_have_hashtag(text):
         return []
     seen: dict[str, None] = {}
     for tag in _HASHTAG_RE.findall(unicodedata.normalize("NFKC", text)):
@@ -164,18 +166,30 @@ def hashtags_from_text(text: str | None) -> list[str]:
     return list(seen)
 
 
+def _may_have_hashtag(text: str) -> bool:
+    """False when `text` cannot hold a hashtag: no ``#`` nor a character whose NFKC form is one (``＃``, ``﹟``).
+    A cheap test that spares the regex scan of most captions."""
+    return "#" in text or "\uff03" in text or "\ufe5f" in text
+
+
+def _may_have_url(text: str) -> bool:
+    """False when neither `_URL_RE` alternative can match (both need ``://`` or a case-insensitive ``www.``)."""
+    return "://" in text or "www." in text.lower()
+
+
 def mentions_from_text(text: str | None) -> list[str]:
-    if not text:
+    if not text or "@" not in text:
         return []
     return list(dict.fromkeys(m.casefold() for m in _MENTION_RE.findall(text)))
 
 
 def urls_from_text(text: str | None) -> list[str]:
-    if not text:
+    if not text or not _may_have_url(text):
         return []
     return [u.rstrip(").,;!?»\"'") for u in _URL_RE.findall(text)]
 
 
+@functools.lru_cache(maxsize=1 << 15)  # copied captions are what coordination looks like: each is computed once
 def normalize_text(text: str | None) -> str | None:
     """Caption fingerprint text: NFKC, case-folded, without retweet prefix, URLs, mentions, emoji and
     punctuation; hashtags moved to the end in sorted order. None when nothing is left.
@@ -190,14 +204,16 @@ def normalize_text(text: str | None) -> str | None:
     if not text:
         return None
     t = (text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)).casefold()
-    t = _RT_PREFIX.sub("", t)
-    t = _URL_OR_MENTION_RE.sub(" ", t)
-    tags = sorted(set(_HASHTAG_RE.findall(t)))
+    if t.lstrip()[:2] == "rt":
+        t = _RT_PREFIX.sub("", t)
+    if "@" in t or _may_have_url(t):
+        t = _URL_OR_MENTION_RE.sub(" ", t)
+    tags = sorted(set(_HASHTAG_RE.findall(t))) if _may_have_hashtag(t) else []
     if tags:
         t = _HASHTAG_RE.sub(" ", t)
-    words = _NON_WORD.sub(" ", t).replace("_", " ").split()
-    if not words and not tags:
-        return None
+    words = _WORD.findall(t)  # = t with non-word characters and "_" turned into spaces, split
+    if not tags:
+        return " ".join(words) if words else None
     return " ".join(words + [f"#{tag}" for tag in tags])
 
 
@@ -262,8 +278,10 @@ def post_record(raw: Mapping[str, Any], *, platform: str, post_id: Any, account_
         raise RecordError("missing post id")
     if aid is None:
         raise RecordError("missing author id")
-    canon = [c for c in (canonical_url(u) for u in (urls if urls is not None else urls_from_text(text))) if c]
+    found = urls if urls is not None else urls_from_text(text)
+    canon = list(dict.fromkeys(c for c in map(canonical_url, found) if c)) if found else []
     tags = hashtags if hashtags is not None else hashtags_from_text(text)
+    named = mentions if mentions is not None else mentions_from_text(text)
     return PostRecord(
         uid=f"{platform}:{pid}",
         platform=platform,
@@ -278,17 +296,16 @@ def post_record(raw: Mapping[str, Any], *, platform: str, post_id: Any, account_
         text=text if text else None,
         text_norm=normalize_text(text),
         lang=opt_str(lang),
-        urls=list(dict.fromkeys(canon)),
-        hashtags=list(dict.fromkeys(t.casefold().lstrip("#") for t in tags if t)),
-        mentions=list(dict.fromkeys(m.casefold().lstrip("@") for m in (mentions if mentions is not None
-                                                                        else mentions_from_text(text)))),
+        urls=canon,
+        hashtags=list(dict.fromkeys(t.casefold().lstrip("#") for t in tags if t)) if tags else [],
+        mentions=list(dict.fromkeys(m.casefold().lstrip("@") for m in named)) if named else [],
         repost_of=repost_of,
         repost_account_uid=repost_account_uid,
         reply_to=reply_to,
         quote_of=quote_of,
-        media=[m for m in (media or []) if m is not None],
+        media=[m for m in media if m is not None] if media else [],
         sound_id=opt_str(sound_id),
-        effect_ids=[e for e in (opt_str(x) for x in (effect_ids or [])) if e and e != "0"],
+        effect_ids=[e for e in (opt_str(x) for x in effect_ids) if e and e != "0"] if effect_ids else [],
         post_url=post_url,
         format=raw[FMT],
         source_file=raw[FILE],

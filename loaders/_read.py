@@ -313,7 +313,7 @@ def csv_rows(path: Path, fmt: str, extra: dict[str, Any] | None = None) -> Itera
             error = None
             if len(row) != len(header):
                 error = f"CSV row has {len(row)} fields, header has {len(header)}"
-            elif any(len(cell) > MAX_CELL_BYTES for cell in row):
+            elif max(map(len, row)) > MAX_CELL_BYTES:
                 error = f"CSV cell larger than {MAX_CELL_BYTES:,} bytes"
             if error:
                 yield {REC: n, ERR: error, "raw": ",".join(row)[:2000], FMT: fmt, FILE: name, **more}

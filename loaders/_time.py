@@ -132,24 +132,34 @@ def abbreviation_offset(abbr: str, local: datetime) -> timedelta:
     """
     if abbr in ("UTC", "GMT", "Z"):
         return timedelta(0)
-    zones = _table().get(abbr)
-    if not zones:
-        raise RecordError(f"unknown time-zone abbreviation {abbr!r}; pass --tz ZONE")
-    offsets = sorted(set(zones.values()))
-    if _ambiguous(abbr):
-        example = sorted(zones)[0]
-        pretty = ", ".join(f"UTC{'+' if o >= 0 else '-'}{int(abs(o)):02d}:{int(round(abs(o) % 1 * 60)):02d}"
-                           for o in offsets)
-        raise AmbiguousZone(f"time-zone abbreviation {abbr!r} is ambiguous ({pretty}); pass --tz ZONE "
-                            f"(for example --tz {example})")
-    for name in sorted(zones):  # the offset the zone had at that date, when it used the abbreviation then
-        z = ZoneInfo(name)
+    zones, offsets, error = _abbreviation_zones(abbr)
+    if error is not None:
+        raise error[0](error[1])  # a fresh exception each time (a shared one would collect tracebacks)
+    for name, z in zones:  # the offset the zone had at that date, when it used the abbreviation then
         aware = local.replace(tzinfo=z)
         if _abbreviation(z, name, aware.astimezone(UTC)) == abbr:
             offset = aware.utcoffset()
             if offset is not None:
                 return offset
     return timedelta(hours=max(offsets))
+
+
+@functools.cache
+def _abbreviation_zones(abbr: str) -> tuple[list[tuple[str, ZoneInfo]], list[float],
+                                            tuple[type[RecordError], str] | None]:
+    """The zones that use `abbr` (sorted by name), its offsets, and the error to raise for it, once per
+    abbreviation (a CrowdTangle file repeats one abbreviation on every row)."""
+    zones = _table().get(abbr)
+    if not zones:
+        return [], [], (RecordError, f"unknown time-zone abbreviation {abbr!r}; pass --tz ZONE")
+    offsets = sorted(set(zones.values()))
+    if _ambiguous(abbr):
+        example = sorted(zones)[0]
+        pretty = ", ".join(f"UTC{'+' if o >= 0 else '-'}{int(abs(o)):02d}:{int(round(abs(o) % 1 * 60)):02d}"
+                           for o in offsets)
+        return [], offsets, (AmbiguousZone, f"time-zone abbreviation {abbr!r} is ambiguous ({pretty}); pass --tz "
+                                            f"ZONE (for example --tz {example})")
+    return [(name, ZoneInfo(name)) for name in sorted(zones)], offsets, None
 
 
 def parse_ts(value: Any, tz: str | None = None) -> datetime:
@@ -189,7 +199,7 @@ def parse_ts(value: Any, tz: str | None = None) -> datetime:
         if text[:3].isalpha() and text[3:4] == " ":
             return _in_range(datetime.strptime(text, _TWITTER_FMT).astimezone(UTC), value)
         abbr = None
-        match = _WITH_ABBR.fullmatch(text)
+        match = _WITH_ABBR.fullmatch(text) if "A" <= text[-1:] <= "Z" and "A" <= text[-2:-1] <= "Z" else None
         if match:
             text, abbr = match.group(1), match.group(2)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
@@ -212,7 +222,21 @@ def _in_range(parsed: datetime, value: Any) -> datetime:
 
 
 def opt_ts(value: Any, tz: str | None = None) -> datetime | None:
-    """`parse_ts`, or None for a missing or unparseable value (for optional fields such as creation dates)."""
+    """`parse_ts`, or None for a missing or unparseable value (for optional fields such as creation dates).
+
+    Account creation dates repeat on every post of an account, so string and integer values are cached."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return _opt_ts_cached(value, tz)
+    try:
+        return parse_ts(value, tz)
+    except RecordError:
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _opt_ts_cached(value: str | int, tz: str | None) -> datetime | None:
     try:
         return parse_ts(value, tz)
     except RecordError:

@@ -244,7 +244,7 @@ class _EscapeFixer:
             return b""
         if size is None or size < 0:  # everything that is left, in one piece
             buf, self._tail = self._tail + self._raw.read(), b""
-            return self._ESC.sub(rb"\1\\u00\2", buf)
+            return self._ESC.sub(rb"\1\\u00\2", buf) if b"\\x" in buf else buf  # no escape: no regex scan
         chunk = self._raw.read(size if size and size > 0 else -1)
         buf = self._tail + chunk
         if not chunk:  # end of file: flush everything

@@ -20,10 +20,11 @@ fi
 # Line + branch coverage of the whole run (unit, integration against Neo4j, browser), then the per-module gate.
 rm -f .coverage .coverage.* coverage.json
 .venv/bin/pytest --cov --cov-report=term-missing:skip-covered --cov-report=json:coverage.json "$@"
-# Report-only until a full run after the loaders rewrite shows every module >= 90 %; then set
-# COVERAGE_GATE=enforce here (or in .ci/run) to make a module below the bar fail the build.
-if [ "${COVERAGE_GATE:-report}" = "enforce" ]; then
-  .venv/bin/python scripts/coverage_gate.py coverage.json --quiet
+# The gate fails the build when a module of cib/, loaders/, reports/ or queries/ is below 90 % of lines (each
+# failing module is named with its figure). Only for a partial local run (`bash scripts/test.sh -k foo`) set
+# COVERAGE_GATE=report to see the figures without failing.
+if [ "${COVERAGE_GATE:-enforce}" = "report" ] && [ "${CI:-}" != "true" ]; then
+  .venv/bin/python scripts/coverage_gate.py coverage.json --quiet || echo "coverage gate: report only (COVERAGE_GATE=report)"
 else
-  .venv/bin/python scripts/coverage_gate.py coverage.json --quiet || echo "coverage gate: report only (COVERAGE_GATE=enforce to fail)"
+  .venv/bin/python scripts/coverage_gate.py coverage.json --quiet
 fi

@@ -6,7 +6,7 @@ import importlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +18,48 @@ SAMPLES = SHARED / "samples"
 DATA = ROOT / "tests" / "data"
 ARTIFACTS = ROOT / "test-artifacts"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# Skips allowed under CI=true: test node id -> the platform limitation that makes the test impossible on a CI
+# machine. Every entry must also be listed in README "Tests, coverage and mutation testing". Any other skip
+# (a `pytest.skip`, a skip/skipif marker, a module-level skip) is turned into a failure under CI=true.
+CI_ALLOWED_SKIPS: dict[str, str] = {}
+
+
+def _skip_reason(longrepr: object) -> str:
+    """The reason of a skip report (pytest stores ``(path, line, "Skipped: reason")``).
+
+    >>> _skip_reason(("t.py", 3, "Skipped: no model"))
+    'no model'
+    """
+    text = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
+def _fail_skip_in_ci(report: pytest.CollectReport | pytest.TestReport) -> None:
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail") and report.nodeid not in CI_ALLOWED_SKIPS:
+        reason = _skip_reason(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = (f"skipped under CI=true, which allows no skip except the platform limitations in "
+                           f"tests/conftest.py CI_ALLOWED_SKIPS: {reason}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under CI=true a skipped test (setup or call) is reported as failed unless CI_ALLOWED_SKIPS lists it."""
+    report = yield
+    _fail_skip_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector
+                               ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """Under CI=true a module skipped at collection (``allow_module_level=True``) is a failure too."""
+    report = yield
+    _fail_skip_in_ci(report)
+    return report
 
 
 def need(condition: bool, reason: str) -> None:

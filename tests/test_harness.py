@@ -77,10 +77,76 @@ def test_coverage_gate_fails_a_module_below_the_bar(tmp_path: Path, capsys: pyte
         return path
 
     assert gate.main([str(report(90))]) == 0
-    assert "cib/a.py" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "note: cib/a.py: 90.0 % of lines, within 2 points of the bar" in out
+    assert "1 modules, 90.0 % of 100 lines, 75.0 % of 4 branches; lowest cib/a.py 90.0 %; 0 below 90 %" in out
+    assert gate.main([str(report(92))]) == 0 and "within" not in capsys.readouterr().out
     assert gate.main([str(report(89)), "--quiet"]) == 1
-    assert "FAIL: cib/a.py: 89.0 % of lines < 90 %" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "FAIL: cib/a.py: 89.0 % of lines < 90 % (11 of 100 lines missed, branches 75.0 %" in err
     assert gate.main([str(report(89)), "--min", "85"]) == 0
     empty = tmp_path / "empty.json"
     empty.write_text(json.dumps({"files": {}}))
     assert gate.main([str(empty)]) == 1
+
+
+SKIPPING_TESTS = '''
+import sys
+import pytest
+
+def test_skips_in_body():
+    pytest.skip("model not installed")
+
+@pytest.mark.skip(reason="marked skip")
+def test_skip_marker():
+    pass
+
+@pytest.mark.skipif(sys.platform != "nowhere", reason="skipif marker")
+def test_skipif_marker():
+    pass
+
+def test_passes():
+    pass
+
+def test_allowed():
+    pytest.skip("probe platform limitation")
+
+@pytest.mark.xfail(reason="known bug", strict=True)
+def test_expected_failure():
+    assert False
+'''
+
+
+def _run_skipping_suite(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
+    """The real tests/conftest.py (plus one allowed skip) over tests that skip in every way pytest offers."""
+    conftest = (ROOT / "tests" / "conftest.py").read_text("utf-8")
+    allowed = 'CI_ALLOWED_SKIPS["test_probe.py::test_allowed"] = "probe limitation"\n'
+    (tmp_path / "conftest.py").write_text(conftest + "\n" + allowed, "utf-8")
+    (tmp_path / "test_probe.py").write_text(SKIPPING_TESTS, "utf-8")
+    (tmp_path / "test_module_skip.py").write_text(
+        'import pytest\npytest.skip("module skipped", allow_module_level=True)\n', "utf-8")
+    env = {**os.environ, "CI": ci}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "-p", "no:cov",
+                           "-o", "addopts=", "--continue-on-collection-errors", "--rootdir", str(tmp_path), str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, check=False)
+
+
+def test_every_skip_fails_under_ci_except_the_allowed_ones(tmp_path: Path) -> None:
+    run = _run_skipping_suite(tmp_path, "true")
+    out = run.stdout
+    assert run.returncode == 1, out
+    assert "FAILED test_probe.py::test_skips_in_body" in out
+    for node in ("test_probe.py::test_skip_marker", "test_probe.py::test_skipif_marker"):  # markers act in setup
+        assert f"ERROR {node}" in out
+    assert "ERROR test_module_skip.py" in out and "module skipped" in out
+    assert "skipped under CI=true" in out and "model not installed" in out and "marked skip" in out
+    assert "PASSED test_probe.py::test_passes" in out
+    assert "XFAIL test_probe.py::test_expected_failure" in out
+    assert "SKIPPED [1] test_probe.py" in out and "probe platform limitation" in out
+    assert "1 failed, 1 passed, 1 skipped, 1 xfailed, 3 errors" in out
+
+
+def test_skips_stay_skips_outside_ci(tmp_path: Path) -> None:
+    run = _run_skipping_suite(tmp_path, "")
+    assert run.returncode == 0, run.stdout
+    assert "1 passed, 5 skipped, 1 xfailed" in run.stdout and "module skipped" in run.stdout

@@ -6,6 +6,8 @@ Layout::
     loads/<load-id>.jsonl              journal of a running load; left behind only by a killed one
     files/<file-key>.<load-id>/        parts of one input file as loaded by one load (file key = sha256):
         posts-<n>.parquet accounts-<n>.parquet rejects.jsonl
+    files/batch-<pid>-<id>.<load-id>/  parts shared by many small files read by one load worker: the same
+        tables plus a ``_cib_part`` column (``<folder>/<file key>``), rejects-<file key>.jsonl
     generations/CURRENT                names the committed generation
     generations/g-NNNNNN/              one committed, immutable generation:
         manifest.json                  inputs (path, sha256, format, counts) and the part folders they come from
@@ -44,7 +46,19 @@ from typing import Any
 import polars as pl
 
 from cib.errors import StoreError
-from cib.schema import ACCOUNTS, CLUSTERS, EDGES, EVIDENCE, LINKS, MEDIA, MEMBERS, POSTS, REJECTS, empty
+from cib.schema import (
+    ACCOUNTS,
+    CLUSTERS,
+    EDGES,
+    EVIDENCE,
+    LINKS,
+    MEDIA,
+    MEMBERS,
+    PART_KEY,
+    POSTS,
+    REJECTS,
+    empty,
+)
 from cib.store.base import derive_links, derive_media
 from cib.store.snapshots import (
     Pin,
@@ -61,6 +75,7 @@ from cib.store.snapshots import (
 __all__ = ["ParquetStore", "default_workspace"]
 
 _SCORE_TABLES = {"edges": EDGES, "evidence": EVIDENCE, "clusters": CLUSTERS, "members": MEMBERS}
+BATCH_PREFIX = "batch-"  # part folders shared by many small files (file keys are sha256 hex: never this)
 _TABLES = {"posts": POSTS, "accounts": ACCOUNTS, "media": MEDIA, "links": LINKS}
 
 
@@ -155,6 +170,36 @@ class ParquetStore:
         """Note one finished input file in the journal (one appended line; nothing is rewritten)."""
         self._ensure_load().finish_file(file_key, info)
 
+    def begin_batch(self) -> str:
+        """A new shared part folder for the rows of many small files (`cib.ingest` batches them in load workers);
+        returns its name."""
+        load = self._ensure_load()
+        name = f"{BATCH_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}.{load.load_id}"
+        (self.root / "files" / name).mkdir(parents=True)
+        fault_point("batch begun")
+        return name
+
+    def write_batch(self, folder: str, posts: pl.DataFrame, accounts: pl.DataFrame,
+                    rejects: dict[str, list[dict[str, Any]]]) -> None:
+        """Write one batch: a posts and an accounts part whose rows carry ``PART_KEY`` (``<folder>/<file key>``),
+        and each file's quarantined records as ``rejects-<file key>.jsonl``."""
+        path = self.root / "files" / folder
+        for sub, frame in (("posts", posts), ("accounts", accounts)):
+            if frame.height:
+                _write_parquet(frame, path / f"{sub}-00000.parquet")
+                fault_point(f"batch {sub} written")
+        for key, rows in sorted(rejects.items()):
+            with open(path / f"rejects-{key}.jsonl", "w", encoding="utf-8") as fh:
+                for row in rows:
+                    fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            fault_point("batch rejects written")
+
+    def record_batched_input(self, file_key: str, info: dict[str, Any], folder: str) -> None:
+        """Note one finished input file whose rows are in the shared part folder `folder`."""
+        self._ensure_load().finish_file(file_key, info, folder)
+
     def finalize(self) -> dict[str, int]:
         """Commit the running load as a new generation (manifest + materialised tables in one atomic step),
         release the writer lock and return the counts of what is now current. Without a load: just the counts."""
@@ -182,13 +227,13 @@ class ParquetStore:
             parts[key] = load.folders[key].name
         inputs, parts = dict(sorted(inputs.items())), dict(sorted(parts.items()))
         tmp = self._generations.new_tmp()
-        folders = [self.root / "files" / parts[k] for k in parts]
-        posts = (_scan(folders, "posts", POSTS)
-                 .sort("uid", pl.col("handle").is_null(), "source_file", "source_record")
+        files = self.root / "files"
+        posts = (_scan(files, parts, "posts", POSTS)
+                 .sort("uid", pl.col("handle").is_null(), "source_file", "source_record", maintain_order=True)
                  .unique("uid", keep="first", maintain_order=True))
         _sink(posts, tmp / "posts.parquet")
-        accounts = _scan(folders, "accounts", ACCOUNTS).sort("uid", "source_file", "source_record").group_by(
-            "uid", maintain_order=True).agg(
+        accounts = _scan(files, parts, "accounts", ACCOUNTS).sort(
+            "uid", "source_file", "source_record", maintain_order=True).group_by("uid", maintain_order=True).agg(
             [pl.col(c).drop_nulls().last() for c in ACCOUNTS.names() if c != "uid"]).select(ACCOUNTS.names()).sort("uid")
         _sink(accounts, tmp / "accounts.parquet")
         written = pl.scan_parquet(tmp / "posts.parquet")
@@ -196,8 +241,8 @@ class ParquetStore:
         _sink(derive_links(written), tmp / "links.parquet")
         fault_point("generation tables written")
         with open(tmp / "rejected.jsonl", "w", encoding="utf-8") as out:
-            for folder in folders:
-                rejects = folder / "rejects.jsonl"
+            for key, name in parts.items():
+                rejects = files / name / (f"rejects-{key}.jsonl" if name.startswith(BATCH_PREFIX) else "rejects.jsonl")
                 if rejects.exists():
                     out.write(rejects.read_text("utf-8"))
         generation = {"inputs": inputs, "parts": parts, "load_id": load.load_id, "committed_at": _now()}
@@ -343,7 +388,7 @@ class _Parts:
         self.finished.pop(key, None)
         fault_point("file begun")
 
-    def finish_file(self, key: str, info: dict[str, Any]) -> None:
+    def finish_file(self, key: str, info: dict[str, Any], folder: str | None = None) -> None:
         pass  # recorded by the parent process
 
     def close(self) -> None:
@@ -371,8 +416,10 @@ class _Load(_Parts):
         self._journal_fh = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         fault_point("journal started")
 
-    def finish_file(self, key: str, info: dict[str, Any]) -> None:
-        if key not in self.folders:  # written by a worker process into this load's folder (or no rows at all)
+    def finish_file(self, key: str, info: dict[str, Any], folder: str | None = None) -> None:
+        if folder is not None:  # its rows are in a shared part folder, with other small files' rows
+            self.folders[key] = self.root / "files" / folder
+        elif key not in self.folders:  # written by a worker process into this load's folder (or no rows at all)
             self.folders[key] = self.folder(key)
             self.folders[key].mkdir(parents=True, exist_ok=True)
         self.finished[key] = info
@@ -427,11 +474,22 @@ def _remove_unreferenced(folder: Path, keep: set[str]) -> None:
             fault_point("part folder removed")
 
 
-def _scan(folders: list[Path], sub: str, schema: pl.Schema) -> pl.LazyFrame:
-    files = sorted(p for folder in folders for p in folder.glob(f"{sub}-*.parquet"))
-    if not files:
+def _scan(files: Path, parts: dict[str, str], sub: str, schema: pl.Schema) -> pl.LazyFrame:
+    """The `sub` rows of every input file in `parts` (file key -> part folder). A shared (batch) folder holds
+    rows of several files, tagged ``PART_KEY``; only the rows of files that the manifest maps to that folder
+    are read (a file read again since lives in a newer folder)."""
+    own = sorted(p for name in set(parts.values()) if not name.startswith(BATCH_PREFIX)
+                 for p in (files / name).glob(f"{sub}-*.parquet"))
+    shared = sorted(p for name in set(parts.values()) if name.startswith(BATCH_PREFIX)
+                    for p in (files / name).glob(f"{sub}-*.parquet"))
+    frames = [pl.scan_parquet(own)] if own else []
+    if shared:
+        wanted = pl.Series([f"{name}/{key}" for key, name in parts.items() if name.startswith(BATCH_PREFIX)],
+                           dtype=pl.String)
+        frames.append(pl.scan_parquet(shared).filter(pl.col(PART_KEY).is_in(wanted.implode())).drop(PART_KEY))
+    if not frames:
         return empty(schema).lazy()
-    return pl.scan_parquet(files)
+    return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
 
 def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
@@ -448,7 +506,7 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
 def _sink(frame: pl.LazyFrame, path: Path) -> None:
     try:
-        frame.collect(engine="streaming").write_parquet(path)
+        frame.sink_parquet(path)  # streamed: the committed table is never whole in memory
     except pl.exceptions.PolarsError as exc:
         raise StoreError(f"{path.parent.parent.parent}: cannot write {path.name}: {exc}") from exc
 

@@ -1,3 +1,4 @@
-// Hashtag key, internal id and content hash, for incremental writes — no params
+// Hashtag keys, internal ids and content hashes (as one-element lists: nulls kept in place), as three aligned lists, for incremental writes — no params
 MATCH (n:Hashtag)
-RETURN n.tag AS k, id(n) AS i, n.cib_hash AS h
+WHERE n.tag IS NOT NULL
+RETURN collect(n.tag) AS k, collect(id(n)) AS i, collect([n.cib_hash]) AS h

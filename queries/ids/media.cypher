@@ -1,3 +1,4 @@
-// Media key, internal id and content hash, for incremental writes — no params
+// Media keys, internal ids and content hashes (as one-element lists: nulls kept in place), as three aligned lists, for incremental writes — no params
 MATCH (n:Media)
-RETURN n.key AS k, id(n) AS i, n.cib_hash AS h
+WHERE n.key IS NOT NULL
+RETURN collect(n.key) AS k, collect(id(n)) AS i, collect([n.cib_hash]) AS h

@@ -1,3 +1,4 @@
-// Post key, internal id and content hash, for incremental writes — no params
+// Post keys, internal ids and content hashes (as one-element lists: nulls kept in place), as three aligned lists, for incremental writes — no params
 MATCH (n:Post)
-RETURN n.uid AS k, id(n) AS i, n.cib_hash AS h
+WHERE n.uid IS NOT NULL
+RETURN collect(n.uid) AS k, collect(id(n)) AS i, collect([n.cib_hash]) AS h

@@ -1,3 +1,4 @@
-// Url key, internal id and content hash, for incremental writes — no params
+// Url keys, internal ids and content hashes (as one-element lists: nulls kept in place), as three aligned lists, for incremental writes — no params
 MATCH (n:Url)
-RETURN n.url AS k, id(n) AS i, n.cib_hash AS h
+WHERE n.url IS NOT NULL
+RETURN collect(n.url) AS k, collect(id(n)) AS i, collect([n.cib_hash]) AS h

@@ -1,6 +1,6 @@
-// create new Hashtag nodes (keys known to be absent) and return their internal ids — $rows: [{p: props incl. tag, d: datetime props as ISO text}]
-UNWIND $rows AS row
-CREATE (n:Hashtag)
-SET n = row.p
-FOREACH (k IN keys(row.d) | SET n[k] = datetime(row.d[k]))
-RETURN row.p.tag AS k, id(n) AS i
+// create new Hashtag nodes (keys known to be absent), columnar; returns their internal ids — $keys: [tag], $names: [property names], $cols: [one list per name], $dnames/$dcols: the same for time-zoned datetimes as ISO text
+UNWIND range(0, size($keys) - 1) AS i
+CREATE (n:Hashtag {tag: $keys[i]})
+FOREACH (j IN range(0, size($names) - 1) | SET n[$names[j]] = $cols[j][i])
+FOREACH (j IN range(0, size($dnames) - 1) | SET n[$dnames[j]] = datetime($dcols[j][i]))
+RETURN collect($keys[i]) AS k, collect(id(n)) AS i

@@ -1,6 +1,7 @@
-// upsert Cluster nodes (the retry path when a create batch meets an existing key) — $rows: [{p: props incl. cluster_id, d: datetime props as ISO text}]
-UNWIND $rows AS row
-MERGE (n:Cluster {cluster_id: row.p.cluster_id})
-SET n = row.p
-FOREACH (k IN keys(row.d) | SET n[k] = datetime(row.d[k]))
-RETURN row.p.cluster_id AS k, id(n) AS i
+// upsert Cluster nodes (the retry path when a create batch meets an existing key), columnar — $keys: [cluster_id], $names: [property names], $cols: [one list per name], $dnames/$dcols: the same for time-zoned datetimes as ISO text
+UNWIND range(0, size($keys) - 1) AS i
+MERGE (n:Cluster {cluster_id: $keys[i]})
+SET n = {cluster_id: $keys[i]}
+FOREACH (j IN range(0, size($names) - 1) | SET n[$names[j]] = $cols[j][i])
+FOREACH (j IN range(0, size($dnames) - 1) | SET n[$dnames[j]] = datetime($dcols[j][i]))
+RETURN collect($keys[i]) AS k, collect(id(n)) AS i

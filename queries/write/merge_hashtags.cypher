@@ -1,6 +1,7 @@
-// upsert Hashtag nodes (the retry path when a create batch meets an existing key) — $rows: [{p: props incl. tag, d: datetime props as ISO text}]
-UNWIND $rows AS row
-MERGE (n:Hashtag {tag: row.p.tag})
-SET n = row.p
-FOREACH (k IN keys(row.d) | SET n[k] = datetime(row.d[k]))
-RETURN row.p.tag AS k, id(n) AS i
+// upsert Hashtag nodes (the retry path when a create batch meets an existing key), columnar — $keys: [tag], $names: [property names], $cols: [one list per name], $dnames/$dcols: the same for time-zoned datetimes as ISO text
+UNWIND range(0, size($keys) - 1) AS i
+MERGE (n:Hashtag {tag: $keys[i]})
+SET n = {tag: $keys[i]}
+FOREACH (j IN range(0, size($names) - 1) | SET n[$names[j]] = $cols[j][i])
+FOREACH (j IN range(0, size($dnames) - 1) | SET n[$dnames[j]] = datetime($dcols[j][i]))
+RETURN collect($keys[i]) AS k, collect(id(n)) AS i

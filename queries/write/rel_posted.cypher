@@ -1,5 +1,7 @@
-// :POSTED relationships between nodes given by internal id (idempotent) — $rows: [{s, t}]
-UNWIND $rows AS row
-MATCH (a) WHERE id(a) = row.s
-MATCH (b) WHERE id(b) = row.t
+// :POSTED relationships between nodes given by internal id (idempotent), columnar — $s: [id], $t: [id]
+UNWIND range(0, size($s) - 1) AS i
+MATCH (a)
+WHERE id(a) = $s[i]
+MATCH (b)
+WHERE id(b) = $t[i]
 MERGE (a)-[r:POSTED]->(b)
