@@ -28,22 +28,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--target", type=Path, default=Path("/tmp/cib-bench/replicated"))
     args = parser.parse_args()
-    shutil.rmtree(args.target, ignore_errors=True)
-    args.target.mkdir(parents=True)
-    posts = pl.scan_parquet(args.source / "posts.parquet")
-    accounts = pl.scan_parquet(args.source / "accounts.parquet")
-
-    def tag(col: str, i: int) -> pl.Expr:
-        return pl.when(pl.col(col).is_not_null()).then(pl.col(col) + f"~r{i}").otherwise(None).alias(col)
-
-    frames, accs = [], []
-    for i in range(args.copies):
-        shift = pl.duration(days=14 * i)
-        frames.append(posts.with_columns(tag("uid", i), tag("account_uid", i), tag("repost_of", i),
-                                         tag("repost_account_uid", i), created_at=pl.col("created_at") + shift))
-        accs.append(accounts.with_columns(tag("uid", i)))
-    pl.concat(frames).sink_parquet(args.target / "posts.parquet")
-    pl.concat(accs).sink_parquet(args.target / "accounts.parquet")
+    replicate(args.source, args.copies, args.target)
     from cib.scoring import score
     from cib.store import ParquetStore
 
@@ -58,6 +43,26 @@ def main() -> None:
     clusters = result.tables["clusters"]
     print(json.dumps({"posts": n, "score_seconds": round(seconds, 1), "peak_rss_mib": round(peak),
                       "clusters": clusters.height, "flagged": int(clusters["flagged"].sum())}))
+
+
+def replicate(source: Path, copies: int, target: Path) -> None:
+    """Write `copies` independent copies of the workspace `source` as ``target/{posts,accounts}.parquet``."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    posts = pl.scan_parquet(source / "posts.parquet")
+    accounts = pl.scan_parquet(source / "accounts.parquet")
+
+    def tag(col: str, i: int) -> pl.Expr:
+        return pl.when(pl.col(col).is_not_null()).then(pl.col(col) + f"~r{i}").otherwise(None).alias(col)
+
+    frames, accs = [], []
+    for i in range(copies):
+        shift = pl.duration(days=14 * i)
+        frames.append(posts.with_columns(tag("uid", i), tag("account_uid", i), tag("repost_of", i),
+                                         tag("repost_account_uid", i), created_at=pl.col("created_at") + shift))
+        accs.append(accounts.with_columns(tag("uid", i)))
+    pl.concat(frames).sink_parquet(target / "posts.parquet")
+    pl.concat(accs).sink_parquet(target / "accounts.parquet")
 
 
 if __name__ == "__main__":

@@ -299,20 +299,40 @@ def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
               help="Also link the same narrative captioned in other languages (co_caption_xlingual); needs "
                    "pip install 'cib[xlingual]'. Embeds only captions of accounts already in a significant pair, "
                    "cached in the workspace (cache/embeddings/).")
+@click.option("--engine", type=click.Choice(["polars", "spark"]), default="polars", show_default=True,
+              help="polars: this machine; spark: Apache Spark (pip install 'cib[spark]'), same results.")
+@click.option("--master", default=None, metavar="URL",
+              help="Spark master for --engine spark (default: the active session, else local[<cores>]).")
+@click.option("--input", "input_uri", default=None, metavar="URI",
+              help="--engine spark: score the workspace at this path or Hadoop URI (s3a://, abfss://, gs://, "
+                   "hdfs://) instead of --workspace; results still go to --workspace.")
 @_errors_to_click
 def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared: int, min_weight: float,
           threshold: float, fdr: float, pair_fdr: float, account_priors: bool, seed: int, top: int,
-          silent: bool, xlingual: bool = False) -> None:
+          silent: bool, xlingual: bool = False, engine: str = "polars", master: str | None = None,
+          input_uri: str | None = None) -> None:
     """Detect coordinated clusters and store clusters, members, edges and evidence.
 
     \b
     Example:
         cib score --workspace ws --window 600
+        cib score --workspace ws --engine spark --master 'local[2]'
     """
     from cib.scoring import score as run_score
 
     store = _store(workspace)
     params = _score_params(window, min_shared, min_weight, threshold, seed, fdr, pair_fdr, account_priors)
+    if engine == "spark" or input_uri or master:
+        if engine != "spark" or neo4j_uri or xlingual:
+            raise click.UsageError("--input and --master need --engine spark; --engine spark takes no --neo4j "
+                                   "and no --xlingual (yet)")
+        from cib.engines.spark import run_on_workspace
+
+        result, recorded = run_on_workspace(store, input_uri, master, params, on_stage=_stage_printer(silent))
+        store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
+                                           **recorded})
+        _print_clusters(result.tables["clusters"], top)
+        return
     caption_cache = _caption_cache(store.root) if xlingual else None
     if xlingual:
         params = dataclasses.replace(params, xlingual=True)

@@ -14,11 +14,11 @@ import polars as pl
 
 from cib.clustering import ClusterParams, cluster_scores, communities
 from cib.schema import EDGES, EVIDENCE
-from cib.signals import actions, coded_edges, coded_pairs, decode_evidence, encode
+from cib.signals import Coded, actions, coded_edges, coded_pairs, decode_evidence, encode
 from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
 from cib.signals.xlingual import THRESHOLD as XLINGUAL_THRESHOLD
 
-__all__ = ["ScoreParams", "ScoreResult", "score"]
+__all__ = ["ScoreParams", "ScoreResult", "StageTimer", "score", "score_pairs"]
 
 log = logging.getLogger("cib.score")
 
@@ -65,52 +65,73 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
     With ``params.xlingual``, `caption_cache` opens the embedding cache for the captions it is given (default:
     an in-memory one for this run)."""
     params = params or ScoreParams()
-    stages: list[dict[str, Any]] = []
-    clock = time.perf_counter()
-
-    def done(stage: str, rows: int) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        entry = {"stage": stage, "seconds": round(now - clock, 3), "rows": rows, "rss_mb": _rss_mb()}
-        stages.append(entry)
-        if on_stage:
-            on_stage(entry)
-        clock = now
-
+    timer = StageTimer(on_stage)
     acts = actions(posts, min_caption_tokens=params.min_caption_tokens, min_hashtags=params.min_hashtags,
                    caption_threshold=params.caption_threshold, pdq_distance=params.pdq_distance,
                    near_duplicates=params.near_duplicates, seed=params.cluster.seed)
-    done("actions", acts.height)
+    timer.done("actions", acts.height)
     coded = encode(acts)
     pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
                                 hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+    extend = _xlingual_extension(posts, acts, params, caption_cache, timer) if params.xlingual else None
+    del acts
+
+    def members(uids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return (posts.select("account_uid", "created_at").filter(pl.col("account_uid").is_in(uids)).collect(),
+                accounts.filter(pl.col("uid").is_in(uids)).collect())
+
+    return score_pairs(coded, pairs, capped, members, params, timer, extend=extend)
+
+
+class StageTimer:
+    """Per-stage figures ``{"stage", "seconds", "rows", "rss_mb"}``, passed to `on_stage` as each stage ends."""
+
+    def __init__(self, on_stage: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.stages: list[dict[str, Any]] = []
+        self.on_stage = on_stage
+        self.clock = time.perf_counter()
+
+    def done(self, stage: str, rows: int) -> None:
+        now = time.perf_counter()
+        entry = {"stage": stage, "seconds": round(now - self.clock, 3), "rows": rows, "rss_mb": _rss_mb()}
+        self.stages.append(entry)
+        if self.on_stage:
+            self.on_stage(entry)
+        self.clock = now
+
+
+Extension = Callable[[pl.Series], tuple[Coded, pl.DataFrame, int, dict[str, Any]]]
+
+
+def score_pairs(coded: Coded, pairs: pl.DataFrame, capped: int,
+                members: Callable[[list[str]], tuple[pl.DataFrame, pl.DataFrame]], params: ScoreParams,
+                timer: StageTimer, *, extend: Extension | None = None) -> ScoreResult:
+    """Everything after co-timing, shared by both engines (cib.engines): null model, pair significance,
+    edges, clustering, cluster scores. `pairs` are `coded_pairs` rows in its canonical order; `members(uids)`
+    returns those accounts' ``account_uid, created_at`` posts and their ACCOUNTS rows. `extend` (the
+    co_caption_xlingual step) takes the accounts of significant pairs and returns the re-coded actions and
+    pairs with its actions added, plus its figures."""
     if capped:
         log.info("%d hot objects were capped (touched by more than max(%d, %.0f%% of) accounts, or more than %d "
                  "co-actions inside one window)", capped, params.hot_min_accounts, 100 * params.hot_share,
                  params.max_neighbours)
-    done("co-timing pairs", pairs.height)
-    hot_limit = max(params.hot_min_accounts, params.hot_share * coded.accounts.len())
-    null = fit_null(coded.actions, coded.accounts.len(), window_s=params.window_s, hot_limit=hot_limit,
-                    pairs=pairs)
-    tested = pair_significance(pairs, null)
-    significant = tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
-    done("null model", tested.height)
+    timer.done("co-timing pairs", pairs.height)
+    null, tested, significant = _null(coded, pairs, params)
+    timer.done("null model", tested.height)
     xlingual = None
-    if params.xlingual:  # the accounts of significant pairs: their captions become one more signal, then re-test
+    if extend is not None:  # the accounts of significant pairs: their captions become one more signal, then re-test
         candidates = coded.accounts.gather(pl.concat([significant["src"], significant["dst"]]).unique().sort()
                                            .cast(pl.Int64))
-        acts, xlingual = _with_xlingual(posts, acts, candidates, params, caption_cache)
-        done("xlingual captions", xlingual["captions"])
-        coded, pairs, capped, null, tested, significant = _pairs_and_null(acts, params)
-        done("pairs + null model", tested.height)
+        coded, pairs, capped, xlingual = extend(candidates)
+        null, tested, significant = _null(coded, pairs, params)
+        timer.done("pairs + null model", tested.height)
     edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight,
                         significance=significant)
-    done("edges", edges.height)
+    timer.done("edges", edges.height)
     groups = communities(edges, params.cluster)
-    done("clustering", len(groups))
+    timer.done("clustering", len(groups))
     member_uids = sorted({u for g in groups for u in g})
-    post_cols = posts.select("account_uid", "created_at").filter(pl.col("account_uid").is_in(member_uids)).collect()
-    acc = accounts.filter(pl.col("uid").is_in(member_uids)).collect()
+    post_cols, acc = members(member_uids)
     codes = {uid: i for i, uid in enumerate(coded.accounts.to_list())}
     edge_codes = pl.DataFrame({"src": [codes[u] for u in edges["src"]], "dst": [codes[u] for u in edges["dst"]]},
                               schema={"src": pl.UInt32, "dst": pl.UInt32})
@@ -119,30 +140,44 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
     del pairs
     chance = [_cluster_chance(group, codes, tested, null) for group in groups]
     # Lockstep is judged on what a member shared with anyone at all: camouflage posts dilute nothing.
-    shared_objects = acts.group_by("object").agg(n=pl.col("account_uid").n_unique()).filter(pl.col("n") >= 2)
-    shareable = (acts.filter(pl.col("account_uid").is_in(member_uids))
-                 .join(shared_objects, on="object", how="semi")
-                 .group_by("account_uid").agg(n_shareable=pl.col("post_uid").n_unique()))
-    clusters, members = cluster_scores(groups, edges, kept, post_cols, acc, params.cluster, shareable,
-                                       chance=chance, fdr=params.fdr)
+    member_codes = pl.Series([codes[u] for u in member_uids], dtype=pl.UInt32)
+    shared_objects = coded.actions.group_by("obj").agg(n=pl.col("acc").n_unique()).filter(pl.col("n") >= 2)
+    shareable = (coded.actions.filter(pl.col("acc").is_in(member_codes.implode()))
+                 .join(shared_objects, on="obj", how="semi")
+                 .group_by("acc").agg(n_shareable=pl.col("post").n_unique())
+                 .select(account_uid=pl.col("acc").cast(pl.Int64).map_batches(lambda s: coded.accounts.gather(s),
+                                                                              return_dtype=pl.String),
+                         n_shareable=pl.col("n_shareable")))
+    clusters, members_table = cluster_scores(groups, edges, kept, post_cols, acc, params.cluster, shareable,
+                                             chance=chance, fdr=params.fdr)
     evidence = (kept.sort(["src", "dst", "idf", "gap_s"], descending=[False, False, True, False])
                 .group_by("src", "dst", maintain_order=True).head(params.evidence_per_edge)
                 .select(EVIDENCE.names()))
-    done("cluster scores", clusters.height)
+    timer.done("cluster scores", clusters.height)
     return ScoreResult(tables={"edges": edges.select(EDGES.names()), "evidence": evidence, "clusters": clusters,
-                               "members": members}, stages=stages, capped_objects=capped, xlingual=xlingual)
+                               "members": members_table}, stages=timer.stages, capped_objects=capped,
+                       xlingual=xlingual)
 
 
-def _pairs_and_null(acts: pl.DataFrame, params: ScoreParams) -> tuple[Any, pl.DataFrame, int, Null, pl.DataFrame,
-                                                                      pl.DataFrame]:
-    """The co-timing and null-model stages of `score` again, for the actions with co_caption_xlingual added."""
-    coded = encode(acts)
-    pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
-                                hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+def _null(coded: Coded, pairs: pl.DataFrame, params: ScoreParams) -> tuple[Null, pl.DataFrame, pl.DataFrame]:
+    """The fitted null model, every candidate pair tested, and the significant ones (pair FDR)."""
     hot_limit = max(params.hot_min_accounts, params.hot_share * coded.accounts.len())
     null = fit_null(coded.actions, coded.accounts.len(), window_s=params.window_s, hot_limit=hot_limit, pairs=pairs)
     tested = pair_significance(pairs, null)
-    return coded, pairs, capped, null, tested, tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
+    return null, tested, tested.filter(pl.col("log10_q") <= math.log10(params.pair_fdr))
+
+
+def _xlingual_extension(posts: pl.LazyFrame, acts: pl.DataFrame, params: ScoreParams,
+                        caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None,
+                        timer: StageTimer) -> Extension:
+    def extend(candidates: pl.Series) -> tuple[Coded, pl.DataFrame, int, dict[str, Any]]:
+        more, stats = _with_xlingual(posts, acts, candidates, params, caption_cache)
+        timer.done("xlingual captions", stats["captions"])
+        coded = encode(more)
+        pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
+                                    hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+        return coded, pairs, capped, stats
+    return extend
 
 
 def _with_xlingual(posts: pl.LazyFrame, acts: pl.DataFrame, candidates: pl.Series, params: ScoreParams,

@@ -7,4 +7,4 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,xlingual]" playwright
+.venv/bin/python -m pip install -q -e ".[dev,spark,xlingual]" playwright

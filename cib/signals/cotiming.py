@@ -21,7 +21,8 @@ import polars as pl
 
 from cib.schema import EDGES, EVIDENCE
 
-__all__ = ["Coded", "coded_edges", "coded_pairs", "copairs", "decode_evidence", "encode", "pair_edges"]
+__all__ = ["PAIRS", "PAIR_ORDER", "Coded", "closest_pairs", "coded_edges", "coded_pairs", "copairs", "decode_evidence",
+           "encode", "encoded_stats", "neighbour_pairs", "pair_edges"]
 
 
 @dataclass
@@ -52,12 +53,20 @@ def encode(actions: pl.DataFrame) -> Coded:
                    .with_columns(pl.col("sig").cast(pl.UInt8)),
                    on="signal")
              .select("acc", "post", "obj", "ts", "sig"))
+    return encoded_stats(coded, accounts, posts, object_keys, signals)
+
+
+def encoded_stats(coded: pl.DataFrame, accounts: pl.Series, posts: pl.Series, objects: pl.Series,
+                  signals: list[str]) -> Coded:
+    """`Coded` from already coded actions and the code tables (code = position in the sorted table): adds the
+    object IDF and the account IDF mass. Both engines end here (the Spark engine codes in Spark)."""
     n_accounts = max(accounts.len(), 2)
     idf = (coded.group_by("obj").agg(n=pl.col("acc").n_unique())
            .select("obj", "n", idf=(math.log(n_accounts) - pl.col("n").cast(pl.Float64).log()).clip(0.0)))
     mass = (coded.unique(["acc", "obj"]).join(idf, on="obj")
             .group_by("acc").agg(mass=pl.col("idf").sort().sum()))  # sorted: sums independent of row order
-    return Coded(actions=coded, accounts=accounts, posts=posts, objects=object_keys, signals=signals, idf=idf.drop("n"), mass=mass)
+    return Coded(actions=coded, accounts=accounts, posts=posts, objects=objects, signals=signals, idf=idf.drop("n"),
+                 mass=mass)
 
 
 def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25, per_object: str = "closest",
@@ -75,10 +84,35 @@ def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25,
     hot_limit = max(hot_min_accounts, hot_share * coded.accounts.len()) if hot_min_accounts else None
     hot = popularity.filter(pl.col("n") > hot_limit).height if hot_limit else 0
     keep = popularity.filter((pl.col("n") >= 2) & (pl.col("n") <= hot_limit if hot_limit else pl.lit(True)))
-    acts = (coded.actions.join(keep.select("obj"), on="obj", how="semi")
-            .sort("obj", "ts", "acc", "post"))
+    acts = coded.actions.join(keep.select("obj"), on="obj", how="semi")
+    pairs, capped = neighbour_pairs(acts, window_s=window_s, max_neighbours=max_neighbours)
+    if per_object == "all":
+        return pairs.unique(["src", "dst", "post_a", "post_b"]).sort("src", "dst", "post_a", "post_b"), capped + hot
+    return closest_pairs(pairs).sort(PAIR_ORDER), capped + hot
+
+
+PAIRS = pl.Schema({"src": pl.UInt32, "dst": pl.UInt32, "obj": pl.UInt32, "post_a": pl.UInt32, "post_b": pl.UInt32,
+                   "gap_s": pl.Int32, "sig": pl.UInt8, "src_first": pl.Boolean})
+PAIR_ORDER = ["src", "dst", "obj", "gap_s", "post_a", "post_b"]  # the canonical row order of `coded_pairs`
+
+
+def neighbour_pairs(acts: pl.DataFrame, *, window_s: int = 3600, max_neighbours: int = 25) -> tuple[pl.DataFrame, int]:
+    """The per-object co-timing kernel: every action paired with its next `max_neighbours` actions on the same
+    object within `window_s` (PAIRS, all of them), and how many objects hit the cut.
+
+    `acts` (coded ``acc, post, obj, ts, sig``) must hold *every* action of each object it holds: objects are
+    independent, so any split of the objects (the Spark engine's hash buckets) gives the same pairs.
+
+    >>> acts = pl.DataFrame({"acc": [0, 1, 2], "post": [0, 1, 2], "obj": [5, 5, 5], "ts": [0, 30, 9000],
+    ...     "sig": [0, 0, 0]}, schema={"acc": pl.UInt32, "post": pl.UInt32, "obj": pl.UInt32, "ts": pl.Int64,
+    ...     "sig": pl.UInt8})
+    >>> pairs, capped = neighbour_pairs(acts, window_s=60)
+    >>> pairs.select("src", "dst", "gap_s").rows(), capped
+    ([(0, 1, 30)], 0)
+    """
+    acts = acts.sort("obj", "ts", "acc", "post")
     found = []
-    capped = hot
+    capped = 0
     for k in range(1, max_neighbours + 1):
         shifted = acts.select(
             "obj", "sig", "ts", a=pl.col("acc"), pa=pl.col("post"), b=pl.col("acc").shift(-k),
@@ -93,16 +127,15 @@ def coded_pairs(coded: Coded, *, window_s: int = 3600, max_neighbours: int = 25,
             post_a=pl.when(pl.col("a") < pl.col("b")).then("pa").otherwise("pb"),
             post_b=pl.when(pl.col("a") < pl.col("b")).then("pb").otherwise("pa"),
             gap_s=(pl.col("tb") - pl.col("ts")).cast(pl.Int32), sig="sig", src_first=pl.col("a") < pl.col("b")))
-    empty = pl.DataFrame(schema={"src": pl.UInt32, "dst": pl.UInt32, "obj": pl.UInt32, "post_a": pl.UInt32,
-                                 "post_b": pl.UInt32, "gap_s": pl.Int32, "sig": pl.UInt8, "src_first": pl.Boolean})
     if not found:
-        return empty, capped
-    pairs = pl.concat(found)
-    if per_object == "all":
-        return pairs.unique(["src", "dst", "post_a", "post_b"]).sort("src", "dst", "post_a", "post_b"), capped
-    best = (pairs.sort("src", "dst", "obj", "gap_s", "post_a", "post_b")
-            .unique(["src", "dst", "obj"], keep="first", maintain_order=True))
-    return best, capped
+        return pl.DataFrame(schema=PAIRS), capped
+    return pl.concat(found).select([pl.col(c).cast(t) for c, t in PAIRS.items()]), capped
+
+
+def closest_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
+    """One co-action per (pair, object), the closest in time (ties: smallest posts); per object, so it may run
+    on any split of the objects."""
+    return pairs.sort(PAIR_ORDER).unique(["src", "dst", "obj"], keep="first", maintain_order=True)
 
 
 def coded_edges(coded: Coded, pairs: pl.DataFrame, *, min_shared: int = 3, min_weight: float = 0.15,

@@ -4,6 +4,11 @@ An object is anything two accounts can "do the same thing" with: a canonical URL
 an exact caption fingerprint, a near-duplicate caption group, a media fingerprint (sha256 or platform media
 key), a perceptual media group, a hashtag set, a TikTok sound or effect. Object keys are platform-neutral
 where the thing is (URLs, captions, media hashes), which is how cross-platform clusters appear.
+
+One specification, two executions (cib.engines): `actions` = `post_base` → `group_inputs` (row-local) →
+`object_groups` (global: near-duplicate captions, perceptual media) → `post_actions` (row-local). The polars
+engine runs the four on the whole table; the Spark engine runs the row-local kernels per partition
+(``mapInArrow``) and `object_groups` once on the distinct inputs.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ import polars as pl
 from cib.signals.captions import near_duplicate_groups
 from cib.signals.media import perceptual_groups, video_groups
 
-__all__ = ["ACTIONS", "SIGNALS", "actions"]
+__all__ = ["ACTIONS", "GROUPS", "GROUP_INPUTS", "SIGNALS", "actions", "group_inputs", "object_groups", "post_actions",
+           "post_base"]
 
 SIGNALS = ("co_url", "co_repost", "co_caption", "co_media", "co_hashtags", "co_sound")
 
 ACTIONS = pl.Schema({"account_uid": pl.String(), "post_uid": pl.String(), "ts": pl.Int64(),
                      "object": pl.String(), "signal": pl.String()})
+GROUP_INPUTS = pl.Schema({"kind": pl.String(), "value": pl.String()})  # kind: caption, pdq, phash, vpdq
+GROUPS = pl.Schema({"kind": pl.String(), "value": pl.String(), "group": pl.String()})
+_HASHES = ("pdq", "phash", "vpdq")
 
 
 def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: int = 3,
@@ -37,12 +46,65 @@ def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: i
     >>> actions(p.lazy())["object"].to_list()
     ['url:https://e.com/a']
     """
-    base = posts.select(
+    base = post_base(posts)
+    inputs = group_inputs(base, min_caption_tokens=min_caption_tokens, near_duplicates=near_duplicates)
+    groups = object_groups(inputs, caption_threshold=caption_threshold, pdq_distance=pdq_distance,
+                           phash_distance=phash_distance, seed=seed)
+    return post_actions(base, groups, min_caption_tokens=min_caption_tokens, min_hashtags=min_hashtags)
+
+
+def post_base(posts: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+    """The POSTS columns actions are made of (row-local: any slice of the posts gives its own rows)."""
+    return posts.lazy().select(
         "account_uid", pl.col("uid").alias("post_uid"),
         (pl.col("created_at").dt.epoch("s")).alias("ts"),
         "urls", "media", "hashtags", "effect_ids",
         *[pl.col(c).cast(pl.String()) for c in ("repost_of", "repost_account_uid", "text_norm", "sound_id")],
     ).collect()
+
+
+def group_inputs(base: pl.DataFrame, *, min_caption_tokens: int = 4, near_duplicates: bool = True) -> pl.DataFrame:
+    """The values that global grouping needs (GROUP_INPUTS, distinct): captions long enough for near-duplicate
+    grouping, and the perceptual hashes of the media (row-local; distinct again after concatenating slices).
+
+    >>> base = post_base(pl.DataFrame({"uid": ["x:1"], "account_uid": ["x:a"], "created_at": [0], "urls": [[]],
+    ...     "media": [[{"kind": "image", "key": "k", "pdq": "f" * 64}]], "hashtags": [[]], "effect_ids": [[]],
+    ...     "repost_of": [None], "repost_account_uid": [None], "text_norm": ["one two three four"],
+    ...     "sound_id": [None]}).with_columns(pl.col("created_at").cast(pl.Datetime("us", "UTC"))))
+    >>> group_inputs(base).sort("kind").rows()
+    [('caption', 'one two three four'), ('pdq', 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')]
+    """
+    parts = [pl.DataFrame(schema=GROUP_INPUTS)]
+    if near_duplicates:
+        parts.append(_captions(base, min_caption_tokens).select(kind=pl.lit("caption"), value="text_norm"))
+    media = _media(base)
+    for column in _HASHES:
+        if column in media.columns:
+            parts.append(media.filter(pl.col(column).is_not_null()).select(kind=pl.lit(column), value=column))
+    return pl.concat([p.select([pl.col(c).cast(t) for c, t in GROUP_INPUTS.items()]) for p in parts]).unique()
+
+
+def object_groups(inputs: pl.DataFrame, *, caption_threshold: float = 0.6, pdq_distance: int = 31,
+                  phash_distance: int = 8, seed: int = 0) -> pl.DataFrame:
+    """GROUPS (``kind, value -> group``) over ALL group inputs: near-duplicate captions (MinHash/LSH) and
+    perceptual media groups. Global: it must see every distinct input at once (its result is the same for any
+    order or repetition of the inputs)."""
+    parts = [pl.DataFrame(schema=GROUPS)]
+    captions = inputs.filter(pl.col("kind") == "caption")["value"]
+    if captions.len():
+        parts.append(near_duplicate_groups(captions, threshold=caption_threshold, seed=seed)
+                     .select(kind=pl.lit("caption"), value="text_norm", group="group"))
+    for column, distance in (("pdq", pdq_distance), ("phash", phash_distance), ("vpdq", pdq_distance)):
+        hashed = inputs.filter(pl.col("kind") == column)["value"]
+        if hashed.len():  # videos: vPDQ frame-set matching (cib.signals.media.video_groups)
+            groups = (video_groups if column == "vpdq" else perceptual_groups)(hashed, max_distance=distance)
+            parts.append(groups.select(kind=pl.lit(column), value="hash", group="group"))
+    return pl.concat([p.select([pl.col(c).cast(t) for c, t in GROUPS.items()]) for p in parts])
+
+
+def post_actions(base: pl.DataFrame, groups: pl.DataFrame, *, min_caption_tokens: int = 4,
+                 min_hashtags: int = 3) -> pl.DataFrame:
+    """ACTIONS of the posts in `base` (row-local given the global `groups`), one per (account, post, object)."""
     parts = [
         base.select("account_uid", "post_uid", "ts", object=pl.col("urls")).explode("object")
         .with_columns(object="url:" + pl.col("object"), signal=pl.lit("co_url")),
@@ -54,26 +116,24 @@ def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: i
                 object="fwd:" + pl.col("repost_account_uid") + ":"
                 + pl.col("text_norm").fill_null("").hash().cast(pl.String()), signal=pl.lit("co_repost")),
     ]
-    captions = base.filter(pl.col("repost_of").is_null() & pl.col("text_norm").is_not_null()
-                           & (pl.col("text_norm").str.count_matches(" ") >= min_caption_tokens - 1))
+    captions = _captions(base, min_caption_tokens)
     parts.append(captions.select("account_uid", "post_uid", "ts",
                                  object="cap:" + pl.col("text_norm").hash().cast(pl.String()),
                                  signal=pl.lit("co_caption")))
-    if near_duplicates and captions.height:
-        groups = near_duplicate_groups(captions["text_norm"], threshold=caption_threshold, seed=seed)
-        parts.append(captions.join(groups, on="text_norm")
+    caption_groups = groups.filter(pl.col("kind") == "caption")
+    if caption_groups.height and captions.height:
+        parts.append(captions.join(caption_groups, left_on="text_norm", right_on="value")
                      .select("account_uid", "post_uid", "ts", object="capn:" + pl.col("group"),
                              signal=pl.lit("co_caption")))
-    media = base.select("account_uid", "post_uid", "ts", "media").explode("media").drop_nulls("media").unnest("media")
+    media = _media(base)
     if media.height:
         parts.append(media.filter(pl.col("kind") != "sound")
                      .select("account_uid", "post_uid", "ts", object="media:" + pl.col("key"),
                              signal=pl.lit("co_media")))
-        for column, distance in (("pdq", pdq_distance), ("phash", phash_distance), ("vpdq", pdq_distance)):
-            hashed = media.filter(pl.col(column).is_not_null()) if column in media.columns else media.clear()
-            if hashed.height:  # videos: vPDQ frame-set matching (cib.signals.media.video_groups)
-                groups = (video_groups if column == "vpdq" else perceptual_groups)(hashed[column], max_distance=distance)
-                parts.append(hashed.join(groups, left_on=column, right_on="hash")
+        for column in _HASHES:
+            found = groups.filter(pl.col("kind") == column)
+            if column in media.columns and found.height:
+                parts.append(media.filter(pl.col(column).is_not_null()).join(found, left_on=column, right_on="value")
                              .select("account_uid", "post_uid", "ts", object=f"{column}:" + pl.col("group"),
                                      signal=pl.lit("co_media")))
     parts.append(base.filter(pl.col("hashtags").list.len() >= min_hashtags)
@@ -86,3 +146,12 @@ def actions(posts: pl.LazyFrame, *, min_caption_tokens: int = 4, min_hashtags: i
                  .drop_nulls("object").with_columns(object="effect:" + pl.col("object"), signal=pl.lit("co_sound")))
     frames = [p.select([pl.col(c).cast(t) for c, t in ACTIONS.items()]) for p in parts]
     return pl.concat(frames).drop_nulls("object").unique(["account_uid", "post_uid", "object"])
+
+
+def _captions(base: pl.DataFrame, min_caption_tokens: int) -> pl.DataFrame:
+    return base.filter(pl.col("repost_of").is_null() & pl.col("text_norm").is_not_null()
+                       & (pl.col("text_norm").str.count_matches(" ") >= min_caption_tokens - 1))
+
+
+def _media(base: pl.DataFrame) -> pl.DataFrame:
+    return base.select("account_uid", "post_uid", "ts", "media").explode("media").drop_nulls("media").unnest("media")
