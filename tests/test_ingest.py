@@ -146,26 +146,15 @@ def test_a_value_the_store_cannot_hold_costs_one_record(tmp_path: Path) -> None:
     """A lone surrogate that reached a record (e.g. via a streamed document) is quarantined at write time."""
     from cib.ingest import ingest_file
     from cib.store import ParquetStore
-    from loaders import XLoader
-    from loaders._common import post_record
-
-    class Hostile(XLoader):
-        def iter_raw(self, path: Path):  # noqa: ANN201
-            for n, text in enumerate(["fine", "bad \ud800 text", "also fine"], start=1):
-                yield {"_cib_record": n, "_cib_format": "api-v2-jsonl", "_cib_file": str(path), "value": text}
-
-        @staticmethod
-        def map_record(raw):  # noqa: ANN001, ANN205
-            return post_record(raw, platform="x", post_id=raw["_cib_record"], account_id="1",
-                               created_at="2021-05-18T19:24:56Z", text=raw["value"])
+    from tests.hostile_loader import SurrogateLoader
 
     path = tmp_path / "in.jsonl"
     path.write_text("{}\n")
     store = ParquetStore(tmp_path / "ws")
-    report = ingest_file(path, Hostile(), "api-v2-jsonl", store)
+    report = ingest_file(path, SurrogateLoader(), "api-v2-jsonl", store)
     store.finalize()
     assert (report.read, report.posts, report.quarantined) == (3, 2, 1) and report.reconciled
-    assert pl.read_parquet(tmp_path / "ws" / "posts.parquet")["post_id"].sort().to_list() == ["1", "3"]
+    assert pl.read_parquet(tmp_path / "ws" / "posts.parquet")["post_id"].sort().to_list() == ["in-1", "in-3"]
     reject = json.loads((tmp_path / "ws" / "rejected.jsonl").read_text("utf-8"))
     assert reject["source_record"] == 2 and reject["reason"].startswith("value cannot be stored")
 

@@ -26,8 +26,7 @@ from cib.plugins import get_loaders
 from cib.schema import ACCOUNTS, PART_KEY, POSTS
 from cib.store import ParquetStore
 from cib.store.parquet import BATCH_PREFIX, _scan
-from loaders import XLoader
-from loaders._common import post_record
+from tests.hostile_loader import SurrogateLoader
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 20261127
@@ -78,17 +77,6 @@ def test_batched_samples_load_exactly_as_file_by_file(samples: Path, tmp_path: P
         assert a.inputs() == b.inputs()
 
 
-class _Hostile(XLoader):
-    """Yields a caption with a lone surrogate as record 2: only the store can tell it cannot be written."""
-
-    def iter_raw(self, path: Path):  # noqa: ANN201
-        for n, text in enumerate(["fine", "bad \ud800 text", "also fine"], start=1):
-            yield {"_cib_record": n, "_cib_format": "api-v2-jsonl", "_cib_file": str(path), "value": text}
-
-    @staticmethod
-    def map_record(raw):  # noqa: ANN001, ANN205
-        return post_record(raw, platform="x", post_id=f"{Path(raw['_cib_file']).stem}-{raw['_cib_record']}",
-                           account_id="1", created_at="2021-05-18T19:24:56Z", text=raw["value"])
 
 
 def test_a_value_the_store_cannot_hold_is_quarantined_against_its_own_file(tmp_path: Path) -> None:
@@ -96,7 +84,7 @@ def test_a_value_the_store_cannot_hold_is_quarantined_against_its_own_file(tmp_p
     for name in ("a", "b"):
         paths.append(tmp_path / f"{name}.jsonl")
         paths[-1].write_text(f"{name}\n")
-    reports = _batched([(path, _Hostile(), "api-v2-jsonl") for path in paths], tmp_path / "ws")
+    reports = _batched([(path, SurrogateLoader(), "api-v2-jsonl") for path in paths], tmp_path / "ws")
     for report in reports:
         assert (report.read, report.posts, report.quarantined) == (3, 2, 1) and report.reconciled
         assert report.part_folder and report.part_folder.startswith(BATCH_PREFIX)
@@ -116,10 +104,10 @@ def test_a_batched_file_read_again_replaces_only_its_own_rows(tmp_path: Path) ->
         paths.append(tmp_path / f"{name}.jsonl")
         paths[-1].write_text(f"{name}\n")
     ws = tmp_path / "ws"
-    _batched([(path, _Hostile(), "api-v2-jsonl") for path in paths], ws)
+    _batched([(path, SurrogateLoader(), "api-v2-jsonl") for path in paths], ws)
     store = ParquetStore(ws)  # the same content again, file by file: its rows now live in their own folder
     store.begin_load([str(paths[0])])
-    ingest_file(paths[0], _Hostile(), "api-v2-jsonl", store)
+    ingest_file(paths[0], SurrogateLoader(), "api-v2-jsonl", store)
     store.finalize()
     parts = store._manifest()["parts"]
     store.close()
@@ -142,7 +130,7 @@ def test_the_same_content_twice_in_one_batch_keeps_its_second_reading(tmp_path: 
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     first.write_text("same\n")
     second.write_text("same\n")
-    jobs = [(first, _Hostile(), "api-v2-jsonl"), (second, _Hostile(), "api-v2-jsonl")]
+    jobs = [(first, SurrogateLoader(), "api-v2-jsonl"), (second, SurrogateLoader(), "api-v2-jsonl")]
     _batched(jobs, tmp_path / "batched")
     _one_by_one(jobs, tmp_path / "single")
     one, two = _tables(tmp_path / "batched"), _tables(tmp_path / "single")
