@@ -306,11 +306,14 @@ def _score_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--input", "input_uri", default=None, metavar="URI",
               help="--engine spark: score the workspace at this path or Hadoop URI (s3a://, abfss://, gs://, "
                    "hdfs://) instead of --workspace; results still go to --workspace.")
+@click.option("--driver-edges", type=click.IntRange(0), default=None, metavar="N",
+              help="--engine spark: cluster on the driver up to N significant edges, above that per connected "
+                   "component in Spark (default 2,000,000; 0 always clusters in Spark).")
 @_errors_to_click
 def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared: int, min_weight: float,
           threshold: float, fdr: float, pair_fdr: float, account_priors: bool, seed: int, top: int,
           silent: bool, xlingual: bool = False, engine: str = "polars", master: str | None = None,
-          input_uri: str | None = None) -> None:
+          input_uri: str | None = None, driver_edges: int | None = None) -> None:
     """Detect coordinated clusters and store clusters, members, edges and evidence.
 
     \b
@@ -322,13 +325,14 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
 
     store = _store(workspace)
     params = _score_params(window, min_shared, min_weight, threshold, seed, fdr, pair_fdr, account_priors)
-    if engine == "spark" or input_uri or master:
+    if engine == "spark" or input_uri or master or driver_edges is not None:
         if engine != "spark" or neo4j_uri or xlingual:
-            raise click.UsageError("--input and --master need --engine spark; --engine spark takes no --neo4j "
-                                   "and no --xlingual (yet)")
-        from cib.engines.spark import run_on_workspace
+            raise click.UsageError("--input, --master and --driver-edges need --engine spark; --engine spark takes "
+                                   "no --neo4j and no --xlingual (yet)")
+        from cib.engines.spark import DRIVER_EDGES, run_on_workspace
 
-        result, recorded = run_on_workspace(store, input_uri, master, params, on_stage=_stage_printer(silent))
+        result, recorded = run_on_workspace(store, input_uri, master, params, on_stage=_stage_printer(silent),
+                                            driver_edges=DRIVER_EDGES if driver_edges is None else driver_edges)
         store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
                                            **recorded})
         _print_clusters(result.tables["clusters"], top)

@@ -17,7 +17,8 @@ from cib.graph import cluster_structure, to_igraph
 from cib.schema import CLUSTERS, MEMBERS
 from cib.signals.null import benjamini_hochberg
 
-__all__ = ["ClusterParams", "cluster_scores", "communities", "looks_generated", "required_core"]
+__all__ = ["ClusterParams", "cluster_id", "cluster_scores", "communities", "looks_generated", "rank_clusters",
+           "required_core"]
 
 @dataclass(frozen=True)
 class ClusterParams:
@@ -95,10 +96,26 @@ def looks_generated(handle: str | None) -> bool:
     return bool(handle) and bool(_GENERATED.match(handle or ""))
 
 
+def cluster_id(group: list[str]) -> str:
+    """A cluster's id: a hash of its sorted members, so the same accounts always get the same id.
+
+    >>> cluster_id(["x:a", "x:b", "x:c"])
+    'c-fb0d60dbeb51'
+    """
+    return "c-" + hashlib.sha1("\n".join(group).encode()).hexdigest()[:12]  # noqa: S324 - an id
+
+
+def rank_clusters(clusters: pl.DataFrame) -> pl.DataFrame:
+    """CLUSTERS by score (highest first), then p-value, then id; ``rank`` 1, 2, …"""
+    return clusters.sort(["score", "log10_p", "cluster_id"], descending=[True, False, False]).with_columns(
+        rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64()))
+
+
 def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.DataFrame, posts: pl.DataFrame,
                    accounts: pl.DataFrame, params: ClusterParams, shareable: pl.DataFrame | None = None, *,
-                   chance: list[tuple[int, float, float]] | None = None, fdr: float = 0.01) -> tuple[pl.DataFrame,
-                                                                                               pl.DataFrame]:
+                   chance: list[tuple[int, float, float]] | None = None, fdr: float = 0.01,
+                   log_q: list[float] | None = None, total_volume: float | None = None,
+                   now: datetime | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """CLUSTERS and MEMBERS frames for `groups` (clusters below ``min_size`` are dropped).
 
     `chance` gives, per group, (observed co-posting events between members, events expected by chance,
@@ -106,6 +123,12 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
     cluster is ``inauthentic`` (flagged) unless most members are established accounts publishing the same
     copy — syndication, the ``authentic`` class, never flagged. `shareable` (``account_uid, n_shareable``)
     counts each member's posts that touch an object anyone else touched too, for the lockstep share.
+
+    Scoring one part of the graph at a time (`cib.engines.spark_cluster`: one connected component per task)
+    gives the whole graph's figures when the three global ones are passed in: `log_q` per group (the
+    Benjamini–Hochberg q over *all* clusters; default: over `groups`), `total_volume` (summed weighted degree
+    of the whole graph; default: of `edges`) and `now` (the latest post of any clustered account; default: of
+    `posts`).
     """
     rows: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
@@ -114,17 +137,19 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
     act = {r[0]: r[1:] for r in activity.iter_rows()}
     denominators = dict(shareable.iter_rows()) if shareable is not None else {u: v[0] for u, v in act.items()}
     acc = {r["uid"]: r for r in accounts.iter_rows(named=True)}
-    total_volume = 2.0 * float(edges["weight"].sum()) if edges.height else 0.0
+    if total_volume is None:
+        total_volume = 2.0 * float(edges["weight"].sum()) if edges.height else 0.0
     kept = [(i, g) for i, g in enumerate(groups) if len(g) >= params.min_size]
     observed = np.array([chance[i][0] if chance else 0 for i, _ in kept], dtype=np.float64)
     expected = np.array([chance[i][1] if chance else 0.0 for i, _ in kept], dtype=np.float64)
     log_p = np.array([chance[i][2] if chance else 0.0 for i, _ in kept], dtype=np.float64)
-    log_q = benjamini_hochberg(log_p)
-    for (_, group), obs, exp, lp, lq in zip(kept, observed, expected, log_p, log_q, strict=True):
-        cid = "c-" + hashlib.sha1("\n".join(group).encode()).hexdigest()[:12]  # noqa: S324 - an id
+    q = np.array([log_q[i] for i, _ in kept], dtype=np.float64) if log_q is not None else benjamini_hochberg(log_p)
+    latest = now if now is not None else cast(datetime | None, posts["created_at"].max() if posts.height else None)
+    for (_, group), obs, exp, lp, lq in zip(kept, observed, expected, log_p, q, strict=True):
+        cid = cluster_id(group)
         inside = edges.filter(pl.col("src").is_in(group) & pl.col("dst").is_in(group))
         ev = evidence.filter(pl.col("src").is_in(group) & pl.col("dst").is_in(group))
-        comp, facts = _components(group, inside, ev, denominators, acc, params, posts)
+        comp, facts = _components(group, inside, ev, denominators, acc, params, latest)
         structure, roles = cluster_structure(group, edges.filter(pl.col("src").is_in(group)
                                                                  | pl.col("dst").is_in(group)), ev, total_volume)
         score = round(min(1.0, max(0.0, -float(lq)) / 100.0), 4)  # the stored score is the one compared
@@ -163,15 +188,13 @@ def cluster_scores(groups: list[list[str]], edges: pl.DataFrame, evidence: pl.Da
             strength[dst] += w
         members.extend({"cluster_id": cid, "account_uid": u, "degree": degree[u], "strength": round(strength[u], 4),
                         **roles[u]} for u in group)
-    clusters = pl.DataFrame(rows, schema=CLUSTERS) if rows else pl.DataFrame(schema=CLUSTERS)
-    clusters = clusters.sort(["score", "log10_p", "cluster_id"], descending=[True, False, False]).with_columns(
-        rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64()))
+    clusters = rank_clusters(pl.DataFrame(rows, schema=CLUSTERS) if rows else pl.DataFrame(schema=CLUSTERS))
     member_frame = pl.DataFrame(members, schema=MEMBERS) if members else pl.DataFrame(schema=MEMBERS)
     return clusters, member_frame.sort("cluster_id", "account_uid")
 
 
 def _components(group: list[str], inside: pl.DataFrame, ev: pl.DataFrame, denominators: dict[str, int],
-                acc: dict, params: ClusterParams, posts: pl.DataFrame) -> tuple[dict, dict]:
+                acc: dict, params: ClusterParams, now: datetime | None) -> tuple[dict, dict]:
     """Descriptive components (for the report, not for flagging) and the facts the explanation cites."""
     n = len(group)
     possible = n * (n - 1) / 2
@@ -193,8 +216,7 @@ def _components(group: list[str], inside: pl.DataFrame, ev: pl.DataFrame, denomi
         burst = best / n if best >= 3 else 0.0
     handles = [acc[u]["handle"] for u in group if u in acc]
     generated = sum(looks_generated(h) for h in handles) / n
-    now = posts["created_at"].max() if posts.height else None
-    established = sum(_established(acc.get(u), params, cast(datetime | None, now)) for u in group) / n
+    established = sum(_established(acc.get(u), params, now) for u in group) / n
     reposts = (ev.filter(pl.col("signal").is_in(["co_repost", "co_sound"])).height / max(1, ev.height)
                if "signal" in ev.columns else 0.0)
     comp = {"density": density, "synchrony": synchrony, "breadth": min(1.0, _num(inside["n_shared"].median()) / 6.0),

@@ -18,7 +18,8 @@ from cib.signals import Coded, actions, coded_edges, coded_pairs, decode_evidenc
 from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
 from cib.signals.xlingual import THRESHOLD as XLINGUAL_THRESHOLD
 
-__all__ = ["ScoreParams", "ScoreResult", "StageTimer", "score", "score_pairs"]
+__all__ = ["Clusterer", "Clustering", "ScoreParams", "ScoreResult", "StageTimer", "cluster_chance", "cluster_on_driver",
+           "score", "score_pairs", "shareable_posts"]
 
 log = logging.getLogger("cib.score")
 
@@ -105,12 +106,14 @@ Extension = Callable[[pl.Series], tuple[Coded, pl.DataFrame, int, dict[str, Any]
 
 def score_pairs(coded: Coded, pairs: pl.DataFrame, capped: int,
                 members: Callable[[list[str]], tuple[pl.DataFrame, pl.DataFrame]], params: ScoreParams,
-                timer: StageTimer, *, extend: Extension | None = None) -> ScoreResult:
+                timer: StageTimer, *, extend: Extension | None = None, cluster: Clusterer | None = None,
+                ) -> ScoreResult:
     """Everything after co-timing, shared by both engines (cib.engines): null model, pair significance,
     edges, clustering, cluster scores. `pairs` are `coded_pairs` rows in its canonical order; `members(uids)`
     returns those accounts' ``account_uid, created_at`` posts and their ACCOUNTS rows. `extend` (the
     co_caption_xlingual step) takes the accounts of significant pairs and returns the re-coded actions and
-    pairs with its actions added, plus its figures."""
+    pairs with its actions added, plus its figures. `cluster` turns the edges into CLUSTERS and MEMBERS
+    (default `cluster_on_driver`)."""
     if capped:
         log.info("%d hot objects were capped (touched by more than max(%d, %.0f%% of) accounts, or more than %d "
                  "co-actions inside one window)", capped, params.hot_min_accounts, 100 * params.hot_share,
@@ -128,28 +131,14 @@ def score_pairs(coded: Coded, pairs: pl.DataFrame, capped: int,
     edges = coded_edges(coded, pairs, min_shared=params.min_shared, min_weight=params.min_weight,
                         significance=significant)
     timer.done("edges", edges.height)
-    groups = communities(edges, params.cluster)
-    timer.done("clustering", len(groups))
-    member_uids = sorted({u for g in groups for u in g})
-    post_cols, acc = members(member_uids)
     codes = {uid: i for i, uid in enumerate(coded.accounts.to_list())}
     edge_codes = pl.DataFrame({"src": [codes[u] for u in edges["src"]], "dst": [codes[u] for u in edges["dst"]]},
                               schema={"src": pl.UInt32, "dst": pl.UInt32})
     kept_codes = pairs.join(edge_codes, on=["src", "dst"], how="semi")
     kept = decode_evidence(coded, kept_codes.with_columns(expected=null.per_object(kept_codes)))
     del pairs
-    chance = [_cluster_chance(group, codes, tested, null) for group in groups]
-    # Lockstep is judged on what a member shared with anyone at all: camouflage posts dilute nothing.
-    member_codes = pl.Series([codes[u] for u in member_uids], dtype=pl.UInt32)
-    shared_objects = coded.actions.group_by("obj").agg(n=pl.col("acc").n_unique()).filter(pl.col("n") >= 2)
-    shareable = (coded.actions.filter(pl.col("acc").is_in(member_codes.implode()))
-                 .join(shared_objects, on="obj", how="semi")
-                 .group_by("acc").agg(n_shareable=pl.col("post").n_unique())
-                 .select(account_uid=pl.col("acc").cast(pl.Int64).map_batches(lambda s: coded.accounts.gather(s),
-                                                                              return_dtype=pl.String),
-                         n_shareable=pl.col("n_shareable")))
-    clusters, members_table = cluster_scores(groups, edges, kept, post_cols, acc, params.cluster, shareable,
-                                             chance=chance, fdr=params.fdr)
+    clusters, members_table = (cluster or cluster_on_driver)(
+        Clustering(edges, kept, coded, tested, null, members, params, timer))
     evidence = (kept.sort(["src", "dst", "idf", "gap_s"], descending=[False, False, True, False])
                 .group_by("src", "dst", maintain_order=True).head(params.evidence_per_edge)
                 .select(EVIDENCE.names()))
@@ -157,6 +146,52 @@ def score_pairs(coded: Coded, pairs: pl.DataFrame, capped: int,
     return ScoreResult(tables={"edges": edges.select(EDGES.names()), "evidence": evidence, "clusters": clusters,
                                "members": members_table}, stages=timer.stages, capped_objects=capped,
                        xlingual=xlingual)
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """What clustering and cluster scoring start from: the EDGES (uids), the evidence rows of every edge
+    (uids, with the null model's per-co-action chance), the coded actions, every tested pair (codes,
+    `pair_significance`), the fitted null model and ``members(uids)`` (their posts and ACCOUNTS rows)."""
+
+    edges: pl.DataFrame
+    evidence: pl.DataFrame
+    coded: Coded
+    tested: pl.DataFrame
+    null: Null
+    members: Callable[[list[str]], tuple[pl.DataFrame, pl.DataFrame]]
+    params: ScoreParams
+    timer: StageTimer
+
+
+Clusterer = Callable[[Clustering], tuple[pl.DataFrame, pl.DataFrame]]
+
+
+def cluster_on_driver(c: Clustering) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Leiden communities of the whole graph, their chance under the null model, CLUSTERS and MEMBERS: in this
+    process (both engines, when the edges fit the driver; `cib.engines.spark_cluster` otherwise)."""
+    groups = communities(c.edges, c.params.cluster)
+    c.timer.done("clustering", len(groups))
+    member_uids = sorted({u for g in groups for u in g})
+    post_cols, acc = c.members(member_uids)
+    codes = {uid: i for i, uid in enumerate(c.coded.accounts.to_list())}
+    chance = [cluster_chance(np.array(sorted(codes[u] for u in group), dtype=np.int64), c.tested, c.null)
+              for group in groups]
+    shareable = shareable_posts(c.coded, pl.Series([codes[u] for u in member_uids], dtype=pl.UInt32))
+    return cluster_scores(groups, c.edges, c.evidence, post_cols, acc, c.params.cluster, shareable, chance=chance,
+                          fdr=c.params.fdr)
+
+
+def shareable_posts(coded: Coded, member_codes: pl.Series) -> pl.DataFrame:
+    """``account_uid, n_shareable``: per member (codes), its posts touching an object another account touched.
+    Lockstep is judged on what a member shared with anyone at all: camouflage posts dilute nothing."""
+    shared_objects = coded.actions.group_by("obj").agg(n=pl.col("acc").n_unique()).filter(pl.col("n") >= 2)
+    return (coded.actions.filter(pl.col("acc").is_in(member_codes.implode()))
+            .join(shared_objects, on="obj", how="semi")
+            .group_by("acc").agg(n_shareable=pl.col("post").n_unique())
+            .select(account_uid=pl.col("acc").cast(pl.Int64).map_batches(lambda s: coded.accounts.gather(s),
+                                                                         return_dtype=pl.String),
+                    n_shareable=pl.col("n_shareable")))
 
 
 def _null(coded: Coded, pairs: pl.DataFrame, params: ScoreParams) -> tuple[Null, pl.DataFrame, pl.DataFrame]:
@@ -224,10 +259,9 @@ def pair_significance(pairs: pl.DataFrame, null: Null) -> pl.DataFrame:
         log10_q=pl.Series(benjamini_hochberg(log_p)))
 
 
-def _cluster_chance(group: list[str], codes: dict[str, int], tested: pl.DataFrame,
-                    null: Null) -> tuple[int, float, float]:
-    """(observed co-posting events between members, events expected by chance, log10 p) in the best tier."""
-    member_codes = np.array(sorted(codes[u] for u in group), dtype=np.int64)
+def cluster_chance(member_codes: np.ndarray, tested: pl.DataFrame, null: Null) -> tuple[int, float, float]:
+    """(observed co-posting events between members, events expected by chance, log10 p) in the best tier;
+    `member_codes` sorted account codes of one group."""
     wanted = pl.Series(member_codes, dtype=pl.UInt32)
     inside = tested.filter(pl.col("src").is_in(wanted) & pl.col("dst").is_in(wanted))
     counts = inside.select([f"o{i}" for i in range(len(TIERS))]).sum().to_numpy().astype(np.float64)

@@ -16,8 +16,11 @@ integer codes           ``distinct`` + ``row_number`` over the sorted keys (code
 object popularity       ``groupBy(obj).agg(countDistinct(acc))``; hot objects filtered by a semi join
 co-timing pairs         ``groupBy(obj % buckets).applyInArrow`` → `cib.signals.cotiming.neighbour_pairs` +
                         `closest_pairs` (objects are independent, so any split gives the same pairs)
-null model … scores     `cib.scoring.score_pairs` on the driver: null model, pair significance, edges,
-                        Leiden clustering, cluster scores: the polars engine's own code
+null model … edges      `cib.scoring.score_pairs` on the driver: null model, pair significance, edges:
+                        the polars engine's own code
+clustering, scores      on the driver (`cib.scoring.cluster_on_driver`) up to ``driver_edges`` edges; above,
+                        connected components in DataFrames and the same code per component
+                        (`cib.engines.spark_cluster`)
 ======================  ==================================================================================
 
 What the driver holds: the coded actions (five integers per action, ~21 bytes) and code tables, the candidate
@@ -54,6 +57,10 @@ __all__ = ["SparkParams", "default_master", "resolve_input", "run_on_workspace",
 
 _POST_COLUMNS = ["uid", "account_uid", "created_at", "urls", "media", "hashtags", "effect_ids", "repost_of",
                  "repost_account_uid", "text_norm", "sound_id"]
+# How the default was chosen: clustering and cluster scoring peak at about 1 KiB of driver memory per
+# significant edge (the igraph graph, EDGES rows with their evidence lists, the evidence rows kept for them;
+# see README, "Spark"), so 2M edges stay near 2 GiB: spark.driver.memory's default of 2g plus headroom.
+DRIVER_EDGES = 2_000_000
 _CODED = {"acc": pl.UInt32, "post": pl.UInt32, "obj": pl.UInt32, "ts": pl.Int64, "sig": pl.UInt8}
 
 
@@ -63,6 +70,9 @@ class SparkParams:
 
     ``buckets``: hash buckets of objects for the co-timing kernel (each bucket is one Arrow table in one
     Python worker: raise it when a worker runs out of memory). ``batch_rows``: posts per kernel call.
+    ``driver_edges``: significant edges up to which Leiden and cluster scoring run on the driver
+    (`cib.scoring.cluster_on_driver`); above it, per connected component in Spark
+    (`cib.engines.spark_cluster`), where ``component_edges`` bounds one component (one task).
     """
 
     master: str | None = None  # None: an active session (spark-submit, Databricks) or local[N]
@@ -70,6 +80,8 @@ class SparkParams:
     driver_memory: str = "2g"
     buckets: int = 64
     batch_rows: int = 100_000
+    driver_edges: int = DRIVER_EDGES  # above: clustering in Spark (cib.engines.spark_cluster)
+    component_edges: int = DRIVER_EDGES  # edges of one connected component clustered in one task, at most
 
 
 def default_master() -> str:
@@ -160,7 +172,11 @@ def score(spark: SparkSession, posts_path: str, accounts_path: str, params: Scor
         return (post_cols.with_columns(pl.col("created_at").cast(pl.Datetime("us", "UTC"))),
                 acc.select([pl.col(c).cast(t) for c, t in ACCOUNTS.items()]))
 
-    return score_pairs(coded, pairs, capped, members, params, timer)
+    from cib.engines.spark_cluster import spark_clusterer
+
+    cluster = spark_clusterer(spark, posts, accounts, driver_edges=sp.driver_edges,
+                              component_edges=sp.component_edges)
+    return score_pairs(coded, pairs, capped, members, params, timer, cluster=cluster)
 
 
 # -- stages ---------------------------------------------------------------------------------------------------
@@ -282,16 +298,18 @@ def _to_polars(frame: DataFrame) -> pl.DataFrame:
 
 
 def run_on_workspace(store: Any, input_uri: str | None, master: str | None, params: ScoreParams,
-                     on_stage: Callable[[dict[str, Any]], None] | None = None) -> tuple[ScoreResult, dict[str, Any]]:
+                     on_stage: Callable[[dict[str, Any]], None] | None = None,
+                     driver_edges: int = DRIVER_EDGES) -> tuple[ScoreResult, dict[str, Any]]:
     """What ``cib score --engine spark`` runs: score `input_uri` (a workspace path or URI) or else `store`'s
     pinned generation; returns the result and what to record beside the params (engine, master, input)."""
     with _spark_sockets():
-        return _run_on_workspace(store, input_uri, master, params, on_stage)
+        return _run_on_workspace(store, input_uri, SparkParams(master=master, driver_edges=driver_edges), params,
+                                 on_stage)
 
 
-def _run_on_workspace(store: Any, input_uri: str | None, master: str | None, params: ScoreParams,
+def _run_on_workspace(store: Any, input_uri: str | None, sp: SparkParams, params: ScoreParams,
                       on_stage: Callable[[dict[str, Any]], None] | None) -> tuple[ScoreResult, dict[str, Any]]:
-    spark = session(SparkParams(master=master))
+    spark = session(sp)
     if input_uri:
         posts_path, accounts_path, generation = resolve_input(spark, input_uri)
         inputs: Any = {"uri": input_uri, "generation": generation}
@@ -304,7 +322,7 @@ def _run_on_workspace(store: Any, input_uri: str | None, master: str | None, par
             store.inputs()
     if spark.read.parquet(posts_path).limit(1).count() == 0:
         raise CibError(f"no posts in {input_uri or store.root}: run `cib load EXPORTS` first")
-    result = score(spark, posts_path, accounts_path, params, on_stage=on_stage)
+    result = score(spark, posts_path, accounts_path, params, on_stage=on_stage, spark_params=sp)
     recorded = {"engine": "spark", "spark_master": spark.sparkContext.master, "inputs": inputs,
-                "workspace_generation": generation}
+                "workspace_generation": generation, "driver_edges": sp.driver_edges}
     return result, recorded
