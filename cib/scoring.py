@@ -60,11 +60,12 @@ class ScoreResult:
 
 def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | None = None,
           on_stage: Callable[[dict[str, Any]], None] | None = None,
-          caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None = None) -> ScoreResult:
+          caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None = None,
+          cluster: Clusterer | None = None) -> ScoreResult:
     """Run every stage; `on_stage` receives ``{"stage", "seconds", "rows", "rss_mb"}`` after each one.
 
     With ``params.xlingual``, `caption_cache` opens the embedding cache for the captions it is given (default:
-    an in-memory one for this run)."""
+    an in-memory one for this run). `cluster`: see `score_pairs`."""
     params = params or ScoreParams()
     timer = StageTimer(on_stage)
     acts = actions(posts, min_caption_tokens=params.min_caption_tokens, min_hashtags=params.min_hashtags,
@@ -81,7 +82,7 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
         return (posts.select("account_uid", "created_at").filter(pl.col("account_uid").is_in(uids)).collect(),
                 accounts.filter(pl.col("uid").is_in(uids)).collect())
 
-    return score_pairs(coded, pairs, capped, members, params, timer, extend=extend)
+    return score_pairs(coded, pairs, capped, members, params, timer, extend=extend, cluster=cluster)
 
 
 class StageTimer:

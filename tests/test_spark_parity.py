@@ -84,6 +84,23 @@ def test_shared_samples_parity(spark: Any, samples: Path, tmp_path: Path) -> Non
     polars_ws, spark_ws = _both(ws, tmp_path)
     _assert_same(polars_ws, spark_ws, tmp_path)
     assert ParquetStore(spark_ws).scores("edges").height >= 1
+    fallback = tmp_path / "fallback"  # clustering per connected component in Spark: the same results
+    shutil.copytree(ws, fallback, symlinks=True)
+    _invoke("score", "-w", str(fallback), "--silent", "--engine", "spark", "--driver-edges", "0")
+    _assert_same(polars_ws, fallback, tmp_path)
+    assert ParquetStore(fallback).scores("clusters").height >= 1
+
+
+def test_fallback_clustering_in_spark_matches_the_driver_on_the_scenario(spark: Any, scenario_ws: dict[str, Path],
+                                                                        tmp_path: Path) -> None:
+    """--driver-edges 0: connected components in Spark, Leiden + cluster scores per component in the workers;
+    the same clusters, members, flags and takedown exports as the polars engine on the whole graph."""
+    ws = tmp_path / "fallback"
+    shutil.copytree(scenario_ws["ws"], ws, symlinks=True)
+    _invoke("score", "-w", str(ws), "--silent", "--engine", "spark", "--driver-edges", "0")
+    assert ParquetStore(ws).score_params()["driver_edges"] == 0
+    clusters = _assert_same(scenario_ws["ws"], ws, tmp_path)
+    assert clusters["flagged"].sum() >= 1 and clusters.height >= 5
 
 
 def test_input_uri_reads_current_generation(spark: Any, scenario_ws: dict[str, Path], tmp_path: Path) -> None:
@@ -114,6 +131,8 @@ def test_empty_workspace_and_bad_current_are_one_line(spark: Any, tmp_path: Path
 
 def test_spark_options_need_the_spark_engine(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--master", "local[1]"])
+    assert result.exit_code == 2 and "--engine spark" in result.output
+    result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--driver-edges", "0"])
     assert result.exit_code == 2 and "--engine spark" in result.output
     result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--engine", "spark", "--xlingual"])
     assert result.exit_code == 2 and "no --xlingual" in result.output

@@ -3,11 +3,10 @@
 `cib.scoring.cluster_on_driver` clusters the whole edge list with Leiden in one process. Above
 ``SparkParams.driver_edges`` edges the Spark engine runs this instead, with the same code per part:
 
-1. `connected_components` of the significant-edge graph in DataFrames: every account starts with the smallest
-   account code among itself and its neighbours; each round takes the smallest label of the neighbours and
-   of the label's own label (pointer jumping, so a path of n accounts needs about log2 n rounds, not n),
-   until no label changes. Labels are account codes, so the result is deterministic without any seed; the
-   lineage is cut with ``localCheckpoint`` every few rounds.
+1. `connected_components` of the significant-edge graph in DataFrames (large-star / small-star rounds of
+   joins and aggregations, a few rounds where plain label propagation needs as many as the graph's
+   diameter): each component is labelled with its smallest account code, so the result is deterministic
+   without any seed; the lineage is cut with ``localCheckpoint`` every few rounds.
 2. Pass 1, ``groupBy(component).applyInArrow``: per component, `cib.clustering.communities` (Leiden, same
    seed) with the resolution scaled by the component's share of the total edge weight — RBConfiguration's
    quality is a sum over communities whose null term uses the graph's total weight ``m``, so
@@ -38,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -55,18 +55,21 @@ from cib.signals.null import TIERS, Null, benjamini_hochberg
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["connected_components", "spark_clusterer"]
+__all__ = ["Apply", "Kernel", "connected_components", "per_component", "spark_clusterer"]
 
+log = logging.getLogger("cib.score")
 _TESTED = {"src": pl.UInt32, "dst": pl.UInt32, **{f"o{i}": pl.Int64 for i in range(len(TIERS))}}
-_NODES = {"uid": pl.String, "code": pl.Int64, "g": pl.List(pl.Float64), "n_shareable": pl.Int64}
+_NODES: dict[str, Any] = {"uid": pl.String, "code": pl.Int64, "g": pl.List(pl.Float64), "n_shareable": pl.Int64}
 _POSTS = {"account_uid": pl.String, "created_at": pl.Datetime("us", "UTC")}
 _PASS1 = "component long, cluster_id string, size int, members array<string>, log10_p double"
 _PASS2 = "component long, clusters binary, members binary"
 
 
-def connected_components(edges: DataFrame, checkpoint_every: int = 4) -> DataFrame:
+def connected_components(edges: DataFrame, checkpoint_every: int = 2) -> DataFrame:
     """``v, component`` for every account code in `edges` (``src, dst`` integer columns): the component's
-    smallest code. Min-label propagation with pointer jumping, in DataFrame joins; deterministic.
+    smallest code. Alternating large-star and small-star rounds (Kiveris et al., "Connected Components in
+    MapReduce and Beyond", 2014: O(log² n) rounds, a few in practice) in DataFrame joins and aggregations,
+    until every component is a star around its smallest code. Deterministic.
 
     Example (``spark`` a SparkSession)::
 
@@ -76,41 +79,70 @@ def connected_components(edges: DataFrame, checkpoint_every: int = 4) -> DataFra
     """
     from pyspark.sql import functions as F
 
-    both = (edges.select(F.col("src").alias("a"), F.col("dst").alias("b"))
-            .union(edges.select(F.col("dst").alias("a"), F.col("src").alias("b"))).distinct().persist())
-    labels = both.groupBy("a").agg(F.min(F.least("a", "b")).alias("label")).withColumnRenamed("a", "v")
-    labels = labels.localCheckpoint()
+    current = (edges.filter(F.col("src") != F.col("dst"))
+               .select(F.least("src", "dst").alias("lo"), F.greatest("src", "dst").alias("hi")).distinct())
+    current = current.localCheckpoint()
     rounds = 0
     while True:
         rounds += 1
-        spread = (both.join(labels.select(F.col("v").alias("b"), F.col("label").alias("nl")), "b")
-                  .groupBy("a").agg(F.min("nl").alias("nl")).withColumnRenamed("a", "v"))
-        jump = labels.select(F.col("v").alias("label"), F.col("label").alias("jl"))
-        step = (labels.join(jump, "label", "left").join(spread, "v", "left")
-                .select("v", "label", F.least("label", "jl", "nl").alias("new")).persist())
-        changed = step.filter(F.col("new") != F.col("label")).count()
-        previous, labels = labels, step.select("v", F.col("new").alias("label"))
-        if rounds % checkpoint_every == 0:
-            labels = labels.localCheckpoint()
-            step.unpersist()
-        previous.unpersist()
-        if changed == 0:
-            both.unpersist()
-            return labels.withColumnRenamed("label", "component")
+        step = _small_star(_large_star(current))
+        step = step.localCheckpoint() if rounds % checkpoint_every == 0 else step.persist()
+        current.unpersist()
+        current = step
+        # Done when no account is both a centre and a leaf: the rounds keep each component connected, so a
+        # union of stars is one star per component, and its centre (lo < hi) is the smallest code.
+        if step.join(step.select(F.col("lo").alias("hi")), "hi", "left_semi").limit(1).count() == 0:
+            log.info("connected components: %d rounds", rounds)
+            return current.select(F.col("hi").alias("v"), F.col("lo").alias("component")).union(
+                current.select(F.col("lo").alias("v"), F.col("lo").alias("component"))).distinct()
+
+
+def _large_star(edges: DataFrame) -> DataFrame:
+    """Every node's larger neighbours link to the smallest of its neighbourhood (itself included)."""
+    from pyspark.sql import functions as F
+
+    both = edges.select(F.col("lo").alias("u"), F.col("hi").alias("v")).union(
+        edges.select(F.col("hi").alias("u"), F.col("lo").alias("v")))
+    smallest = both.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
+    return (both.filter(F.col("v") > F.col("u")).join(smallest, "u")
+            .select(F.col("m").alias("lo"), F.col("v").alias("hi")).distinct())
+
+
+def _small_star(edges: DataFrame) -> DataFrame:
+    """Every node and its smaller neighbours link to the smallest of them."""
+    from pyspark.sql import functions as F
+
+    smallest = edges.groupBy(F.col("hi").alias("u")).agg(F.min("lo").alias("m"))
+    linked = edges.join(smallest, edges["hi"] == smallest["u"])
+    return (linked.filter(F.col("lo") != F.col("m")).select(F.col("m").alias("lo"), F.col("lo").alias("hi"))
+            .union(linked.select(F.col("m").alias("lo"), F.col("u").alias("hi"))).distinct())
+
+
+Kernel = Callable[[pa.Table], pa.Table]
+Apply = Callable[["DataFrame", Kernel, str], "DataFrame"]
+
+
+def per_component(wide: DataFrame, kernel: Kernel, schema: str) -> DataFrame:
+    """How the passes run: ``groupBy(component).applyInArrow`` (one component per call, in the workers)."""
+    return wide.groupBy("component").applyInArrow(kernel, schema)
 
 
 def spark_clusterer(spark: SparkSession, posts: DataFrame, accounts: DataFrame, *, driver_edges: int,
-                    component_edges: int) -> Clusterer:
-    """`cib.scoring.cluster_on_driver` up to `driver_edges` edges, else the Spark passes of this module."""
+                    component_edges: int, apply: Apply = per_component) -> Clusterer:
+    """`cib.scoring.cluster_on_driver` up to `driver_edges` edges, else the Spark passes of this module;
+    `apply` runs a kernel per component (tests run the same kernels in this process to measure them)."""
     def cluster(c: Clustering) -> tuple[pl.DataFrame, pl.DataFrame]:
         if c.edges.height <= driver_edges:
             return cluster_on_driver(c)
-        return _in_spark(spark, posts, accounts, c, component_edges)
+        from cib.engines.spark import _spark_sockets
+
+        with _spark_sockets():
+            return _in_spark(spark, posts, accounts, c, component_edges, apply)
     return cluster
 
 
-def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clustering,
-              component_edges: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clustering, component_edges: int,
+              apply: Apply) -> tuple[pl.DataFrame, pl.DataFrame]:
     from pyspark.sql import functions as F
 
     from cib.engines.spark import _to_polars
@@ -122,10 +154,11 @@ def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clu
     edges_df = _frame(spark, edges)
     labels = connected_components(edges_df.select(F.col("src_code").alias("src"),
                                                   F.col("dst_code").alias("dst"))).persist()
-    sizes = (edges_df.join(labels.withColumnRenamed("v", "src_code"), "src_code").groupBy("component").count()
-             .orderBy(F.desc("count"), "component").limit(1).collect())
-    if sizes and sizes[0]["count"] > component_edges:
-        raise CibError(f"a connected component of the significant-edge graph has {sizes[0]['count']:,} edges, more "
+    sizes = _to_polars(edges_df.join(labels.withColumnRenamed("v", "src_code"), "src_code").groupBy("component")
+                       .count().agg(F.max("count").alias("most")))
+    most = int(sizes["most"][0] or 0)
+    if most > component_edges:
+        raise CibError(f"a connected component of the significant-edge graph has {most:,} edges, more "
                        f"than one Spark task clusters (--component-edges {component_edges:,}): raise it together "
                        "with spark.executor.memory, or score with a stricter --pair-fdr")
     node_codes = pl.concat([edges["src_code"], edges["dst_code"]]).unique().sort()
@@ -145,7 +178,7 @@ def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clu
     wide1 = _union(parts)
     total_weight = float(c.edges["weight"].sum())
     scope = _Scope(c.params, total_weight, c.null.bins)
-    pass1 = wide1.groupBy("component").applyInArrow(_pass1_kernel(scope), _PASS1).persist()
+    pass1 = apply(wide1, _pass1_kernel(scope), _PASS1).persist()
     found = _to_polars(pass1.select("cluster_id", "size", "log10_p"))
     c.timer.done("clustering", found.height)
     kept = found.filter(pl.col("size") >= c.params.cluster.min_size).sort("cluster_id")
@@ -161,7 +194,7 @@ def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clu
             _tagged(posts.select("account_uid", "created_at").join(where.withColumnRenamed("uid", "account_uid"),
                                                                    "account_uid"), "p"),
             _tagged(accounts.select(*ACCOUNTS.names()).join(where, "uid"), "a")]
-    out = _to_polars(_union(parts + more).groupBy("component").applyInArrow(_pass2_kernel(scope), _PASS2))
+    out = _to_polars(apply(_union(parts + more), _pass2_kernel(scope), _PASS2))
     labels.unpersist()
     node_df.unpersist()
     clusters = [pl.read_ipc(io.BytesIO(b)) for b in out["clusters"].to_list()]
@@ -186,8 +219,9 @@ class _Scope:
 def _frame(spark: SparkSession, frame: pl.DataFrame) -> DataFrame:
     """A driver table as a Spark DataFrame (Spark has no unsigned integers)."""
     unsigned = (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
-    return spark.createDataFrame(frame.with_columns(pl.col(c).cast(pl.Int64) for c, t in frame.schema.items()
-                                                    if t in unsigned).to_arrow())
+    signed = frame.with_columns(pl.col(c).cast(pl.Int64) for c, t in frame.schema.items() if t in unsigned)
+    # One chunk: pyspark 4.0 drops the rows after an empty record batch of a chunked Arrow table.
+    return spark.createDataFrame(signed.rechunk().to_arrow().combine_chunks())
 
 
 def _tagged(frame: DataFrame, kind: str) -> DataFrame:
@@ -232,7 +266,7 @@ def _groups(frame: pl.DataFrame, scope: _Scope) -> tuple[list[list[str]], list[t
     return groups, chance, edges
 
 
-def _pass1_kernel(scope: _Scope) -> Callable[[pa.Table], pa.Table]:
+def _pass1_kernel(scope: _Scope) -> Kernel:
     from cib.clustering import cluster_id
 
     def kernel(table: pa.Table) -> pa.Table:
@@ -247,7 +281,7 @@ def _pass1_kernel(scope: _Scope) -> Callable[[pa.Table], pa.Table]:
     return kernel
 
 
-def _pass2_kernel(scope: _Scope) -> Callable[[pa.Table], pa.Table]:
+def _pass2_kernel(scope: _Scope) -> Kernel:
     from cib.clustering import cluster_id
 
     def kernel(table: pa.Table) -> pa.Table:
