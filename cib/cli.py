@@ -325,21 +325,23 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
 
     store = _store(workspace)
     params = _score_params(window, min_shared, min_weight, threshold, seed, fdr, pair_fdr, account_priors)
-    if engine == "spark" or input_uri or master or driver_edges is not None:
-        if engine != "spark" or neo4j_uri or xlingual:
-            raise click.UsageError("--input, --master and --driver-edges need --engine spark; --engine spark takes "
-                                   "no --neo4j and no --xlingual (yet)")
-        from cib.engines.spark import DRIVER_EDGES, run_on_workspace
-
-        result, recorded = run_on_workspace(store, input_uri, master, params, on_stage=_stage_printer(silent),
-                                            driver_edges=DRIVER_EDGES if driver_edges is None else driver_edges)
-        store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
-                                           **recorded})
-        _print_clusters(result.tables["clusters"], top)
-        return
     caption_cache = _caption_cache(store.root) if xlingual else None
     if xlingual:
         params = dataclasses.replace(params, xlingual=True)
+    if engine == "spark" or input_uri or master or driver_edges is not None:
+        if engine != "spark" or neo4j_uri:
+            raise click.UsageError("--input, --master and --driver-edges need --engine spark; --engine spark takes "
+                                   "no --neo4j")
+        from cib.engines.spark import DRIVER_EDGES, run_on_workspace
+
+        result, recorded = run_on_workspace(store, input_uri, master, params, on_stage=_stage_printer(silent),
+                                            driver_edges=DRIVER_EDGES if driver_edges is None else driver_edges,
+                                            caption_cache=caption_cache)
+        _xlingual_figures(result.xlingual, silent)
+        store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
+                                           "xlingual_figures": result.xlingual, **recorded})
+        _print_clusters(result.tables["clusters"], top)
+        return
     graph = _graph(neo4j_uri)
     if graph is not None and not store.counts()["posts"]:  # nothing loaded here: score what Neo4j holds
         posts, accounts, where = graph.posts(), graph.accounts(), f"Neo4j at {neo4j_uri}"
@@ -347,17 +349,20 @@ def score(workspace: Path | None, neo4j_uri: str | None, window: int, min_shared
         posts, accounts, where = store.posts(), store.accounts(), f"workspace {store.root}"
     _require_posts(posts, where)
     result = run_score(posts, accounts, params, on_stage=_stage_printer(silent), caption_cache=caption_cache)
-    if result.xlingual is not None:
-        x = result.xlingual
-        _echo_err(f"co_caption_xlingual: {x['captions']:,} distinct captions of {x['accounts']:,} candidate "
-                  f"accounts, {x['embedded']:,} embedded now, {x['captions'] - x['embedded']:,} from the cache, "
-                  f"{x['grouped']:,} in a cross-lingual group", silent)
+    _xlingual_figures(result.xlingual, silent)
     store.write_scores(result.tables, {**params.as_dict(), "capped_objects": result.capped_objects,
                                        "inputs": store.inputs(), "xlingual_figures": result.xlingual})
     if graph is not None:  # clusters and coordination edges only, never a reload of the posts
         with graph:
             graph.write_scores(store)
     _print_clusters(result.tables["clusters"], top)
+
+
+def _xlingual_figures(x: dict[str, Any] | None, silent: bool) -> None:
+    if x is not None:
+        _echo_err(f"co_caption_xlingual: {x['captions']:,} distinct captions of {x['accounts']:,} candidate "
+                  f"accounts, {x['embedded']:,} embedded now, {x['captions'] - x['embedded']:,} from the cache, "
+                  f"{x['grouped']:,} in a cross-lingual group", silent)
 
 
 def _caption_cache(root: Path) -> Callable[[list[str]], Any]:

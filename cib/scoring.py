@@ -19,7 +19,7 @@ from cib.signals.null import TIERS, Null, benjamini_hochberg, fit_null, tiered
 from cib.signals.xlingual import THRESHOLD as XLINGUAL_THRESHOLD
 
 __all__ = ["Clusterer", "Clustering", "ScoreParams", "ScoreResult", "StageTimer", "cluster_chance", "cluster_on_driver",
-           "score", "score_pairs", "shareable_posts"]
+           "score", "score_pairs", "shareable_posts", "xlingual_extra"]
 
 log = logging.getLogger("cib.score")
 
@@ -72,9 +72,7 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
                    caption_threshold=params.caption_threshold, pdq_distance=params.pdq_distance,
                    near_duplicates=params.near_duplicates, seed=params.cluster.seed)
     timer.done("actions", acts.height)
-    coded = encode(acts)
-    pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
-                                hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+    coded, pairs, capped = _coded_pairs(acts, params)
     extend = _xlingual_extension(posts, acts, params, caption_cache, timer) if params.xlingual else None
     del acts
 
@@ -83,6 +81,14 @@ def score(posts: pl.LazyFrame, accounts: pl.LazyFrame, params: ScoreParams | Non
                 accounts.filter(pl.col("uid").is_in(uids)).collect())
 
     return score_pairs(coded, pairs, capped, members, params, timer, extend=extend, cluster=cluster)
+
+
+def _coded_pairs(acts: pl.DataFrame, params: ScoreParams) -> tuple[Coded, pl.DataFrame, int]:
+    """Integer-coded actions and their co-timing pairs (`cib.signals.coded_pairs`) under `params`."""
+    coded = encode(acts)
+    pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
+                                hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
+    return coded, pairs, capped
 
 
 class StageTimer:
@@ -207,19 +213,17 @@ def _xlingual_extension(posts: pl.LazyFrame, acts: pl.DataFrame, params: ScorePa
                         caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None,
                         timer: StageTimer) -> Extension:
     def extend(candidates: pl.Series) -> tuple[Coded, pl.DataFrame, int, dict[str, Any]]:
-        more, stats = _with_xlingual(posts, acts, candidates, params, caption_cache)
-        timer.done("xlingual captions", stats["captions"])
-        coded = encode(more)
-        pairs, capped = coded_pairs(coded, window_s=params.window_s, max_neighbours=params.max_neighbours,
-                                    hot_min_accounts=params.hot_min_accounts, hot_share=params.hot_share)
-        return coded, pairs, capped, stats
+        extra, stats = xlingual_extra(posts, candidates, params, caption_cache, timer)
+        return (*_coded_pairs(pl.concat([acts, extra.select(acts.columns)]), params), stats)
     return extend
 
 
-def _with_xlingual(posts: pl.LazyFrame, acts: pl.DataFrame, candidates: pl.Series, params: ScoreParams,
+def xlingual_extra(posts: pl.LazyFrame, candidates: pl.Series, params: ScoreParams,
                    caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None,
-                   ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """`acts` plus co_caption_xlingual actions of the `candidates` (accounts in a significant pair already)."""
+                   timer: StageTimer) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """co_caption_xlingual ACTIONS of the `candidates` (accounts in a significant pair already) and their
+    figures; `posts` needs ``account_uid, uid, created_at, repost_of, text_norm`` of those accounts at least
+    (the Spark engine collects just those). Both engines add them to their actions and pair again."""
     from cib.signals.xlingual import xlingual_actions
 
     texts = (posts.filter(pl.col("account_uid").is_in(candidates.implode())).select(pl.col("text_norm").cast(pl.String))
@@ -233,7 +237,8 @@ def _with_xlingual(posts: pl.LazyFrame, acts: pl.DataFrame, candidates: pl.Serie
     log.info("co_caption_xlingual: %d distinct captions of %d candidate accounts, %d embedded now, %d from the "
              "cache, %d in a cross-lingual group", stats["captions"], stats["accounts"], stats["embedded"],
              stats["captions"] - stats["embedded"], stats["grouped"])
-    return pl.concat([acts, extra.select(acts.columns)]), stats
+    timer.done("xlingual captions", stats["captions"])
+    return extra, stats
 
 
 def pair_significance(pairs: pl.DataFrame, null: Null) -> pl.DataFrame:

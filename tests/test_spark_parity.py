@@ -134,8 +134,31 @@ def test_spark_options_need_the_spark_engine(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--engine spark" in result.output
     result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--driver-edges", "0"])
     assert result.exit_code == 2 and "--engine spark" in result.output
-    result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--engine", "spark", "--xlingual"])
-    assert result.exit_code == 2 and "no --xlingual" in result.output
+    result = CliRunner().invoke(cli, ["score", "-w", str(tmp_path), "--engine", "spark", "--neo4j", "bolt://x:1"])
+    assert result.exit_code == 2 and "no --neo4j" in result.output
+
+
+def test_xlingual_parity_on_the_three_language_rings(spark: Any, tmp_path: Path) -> None:
+    """--xlingual on Spark: the candidates' captions go to the driver, the polars engine's step embeds and
+    groups them, their actions join the others in Spark; the same edges, clusters and exports."""
+    from cib.signals.xlingual import SIGNAL, available
+    from tests.test_xlingual import RINGS, _linked, _workspace
+
+    need(available(), "optional model not installed: pip install 'cib[xlingual]'")
+    ws = _workspace(tmp_path / "rings")
+    polars_ws, spark_ws = tmp_path / "polars", tmp_path / "spark"
+    shutil.copytree(ws, polars_ws, symlinks=True)
+    shutil.copytree(ws, spark_ws, symlinks=True)
+    _invoke("score", "-w", str(polars_ws), "--silent", "--xlingual")
+    out = CliRunner().invoke(cli, ["score", "-w", str(spark_ws), "--xlingual", "--engine", "spark"],
+                             catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    assert "61 embedded now, 0 from the cache" in out.stderr  # its own cache: the same 61 captions embedded
+    _assert_same(polars_ws, spark_ws, tmp_path)
+    linked = _linked(spark_ws)
+    assert set(linked) == {(f"x:{a}_a", f"x:{b}_a") for a, b in (("en", "ru"), ("en", "uk"), ("ru", "uk"))}
+    assert all(signals == [SIGNAL] for signals in linked.values()) and len(RINGS) == 3
+    assert ParquetStore(spark_ws).score_params()["xlingual_figures"]["embedded"] == 61
 
 
 @pytest.mark.parametrize("buckets", [1, 2, 3, 7])

@@ -37,17 +37,18 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from cib.errors import CibError
 from cib.schema import ACCOUNTS
-from cib.scoring import ScoreParams, ScoreResult, StageTimer, score_pairs
-from cib.signals.cotiming import PAIR_ORDER, PAIRS, closest_pairs, encoded_stats, neighbour_pairs
+from cib.scoring import ScoreParams, ScoreResult, StageTimer, score_pairs, xlingual_extra
+from cib.signals.cotiming import PAIR_ORDER, PAIRS, Coded, closest_pairs, encoded_stats, neighbour_pairs
 from cib.signals.objects import ACTIONS, GROUP_INPUTS, group_inputs, object_groups, post_actions, post_base
 
 if TYPE_CHECKING:
@@ -137,8 +138,10 @@ def resolve_input(spark: SparkSession, uri: str) -> tuple[str, str, str]:
 
 def score(spark: SparkSession, posts_path: str, accounts_path: str, params: ScoreParams | None = None,
           on_stage: Callable[[dict[str, Any]], None] | None = None,
-          spark_params: SparkParams | None = None) -> ScoreResult:
-    """Score the posts at `posts_path` with Spark; the same `ScoreResult` as `cib.scoring.score`."""
+          spark_params: SparkParams | None = None,
+          caption_cache: Callable[[list[str]], MutableMapping[str, np.ndarray]] | None = None) -> ScoreResult:
+    """Score the posts at `posts_path` with Spark; the same `ScoreResult` as `cib.scoring.score` (with
+    ``params.xlingual`` too: `caption_cache` as there)."""
     params = params or ScoreParams()
     sp = spark_params or SparkParams()
     timer = StageTimer(on_stage)
@@ -150,17 +153,25 @@ def score(spark: SparkSession, posts_path: str, accounts_path: str, params: Scor
     shipped = spark.sparkContext.broadcast(groups)
     acts = posts.mapInArrow(_batches(_actions_kernel(params, shipped), sp.batch_rows), _spark_schema(ACTIONS))
     acts = acts.persist()
-    coded_df, tables = _encode(spark, acts)
-    coded_df = coded_df.persist()
-    n_actions = coded_df.count()
-    acts.unpersist()
-    timer.done("actions", n_actions)
-    n_accounts = tables["accounts"].len()
-    pairs, capped = _pairs(coded_df, n_accounts, params, sp)
-    coded = encoded_stats(_to_polars(coded_df).select([pl.col(c).cast(t) for c, t in _CODED.items()]),
-                          tables["accounts"], tables["posts"], tables["objects"], tables["signals"].to_list())
-    coded_df.unpersist()
+    coded, pairs, capped = _coded_pairs(spark, acts, params, sp, lambda n: timer.done("actions", n))
+    if not params.xlingual:
+        acts.unpersist()
     accounts = spark.read.parquet(accounts_path)
+
+    def extend(candidates: pl.Series) -> tuple[Coded, pl.DataFrame, int, dict[str, Any]]:
+        """co_caption_xlingual: the candidates' posts (few) to the driver, the polars engine's step, its
+        actions added to the others in Spark, pairs again."""
+        from pyspark.sql import functions as F
+
+        wanted = spark.createDataFrame([(u,) for u in candidates.to_list()], "account_uid string")
+        theirs = _to_polars(posts.join(F.broadcast(wanted), "account_uid", "left_semi")
+                            .select("account_uid", "uid", "created_at", "repost_of", "text_norm"))
+        theirs = theirs.with_columns(pl.col("created_at").cast(pl.Datetime("us", "UTC")))
+        extra, stats = xlingual_extra(theirs.lazy(), candidates, params, caption_cache, timer)
+        more = acts.unionByName(driver_frame(spark, extra.select(ACTIONS.names()), _spark_schema(ACTIONS)))
+        out = _coded_pairs(spark, more, params, sp)
+        acts.unpersist()
+        return (*out, stats)
 
     def members(uids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
         wanted = spark.createDataFrame([(u,) for u in uids], "uid string")
@@ -176,7 +187,23 @@ def score(spark: SparkSession, posts_path: str, accounts_path: str, params: Scor
 
     cluster = spark_clusterer(spark, posts, accounts, driver_edges=sp.driver_edges,
                               component_edges=sp.component_edges)
-    return score_pairs(coded, pairs, capped, members, params, timer, cluster=cluster)
+    return score_pairs(coded, pairs, capped, members, params, timer, cluster=cluster,
+                       extend=extend if params.xlingual else None)
+
+
+def _coded_pairs(spark: SparkSession, acts: DataFrame, params: ScoreParams, sp: SparkParams,
+                 counted: Callable[[int], None] | None = None) -> tuple[Coded, pl.DataFrame, int]:
+    """The coded actions (on the driver) and their co-timing pairs: `cib.scoring._coded_pairs` in Spark."""
+    coded_df, tables = _encode(spark, acts)
+    coded_df = coded_df.persist()
+    n_actions = coded_df.count()
+    if counted:
+        counted(n_actions)
+    pairs, capped = _pairs(coded_df, tables["accounts"].len(), params, sp)
+    coded = encoded_stats(_to_polars(coded_df).select([pl.col(c).cast(t) for c, t in _CODED.items()]),
+                          tables["accounts"], tables["posts"], tables["objects"], tables["signals"].to_list())
+    coded_df.unpersist()
+    return coded, pairs, capped
 
 
 # -- stages ---------------------------------------------------------------------------------------------------
@@ -289,6 +316,15 @@ def _spark_schema(schema: pl.Schema) -> str:
     return ", ".join(f"{name} {names[type(dtype)]}" for name, dtype in schema.items())
 
 
+def driver_frame(spark: SparkSession, frame: pl.DataFrame, schema: str | None = None) -> DataFrame:
+    """A driver table as a Spark DataFrame (Spark has no unsigned integers: they become longs)."""
+    unsigned = (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+    signed = frame.with_columns(pl.col(c).cast(pl.Int64) for c, t in frame.schema.items() if t in unsigned)
+    # One chunk: pyspark 4.0 drops the rows after an empty record batch of a chunked Arrow table.
+    table = signed.rechunk().to_arrow().combine_chunks()
+    return spark.createDataFrame(table, schema=schema) if schema else spark.createDataFrame(table)
+
+
 def _to_polars(frame: DataFrame) -> pl.DataFrame:
     with _spark_sockets():
         table = frame.toArrow()
@@ -299,16 +335,18 @@ def _to_polars(frame: DataFrame) -> pl.DataFrame:
 
 def run_on_workspace(store: Any, input_uri: str | None, master: str | None, params: ScoreParams,
                      on_stage: Callable[[dict[str, Any]], None] | None = None,
-                     driver_edges: int = DRIVER_EDGES) -> tuple[ScoreResult, dict[str, Any]]:
+                     driver_edges: int = DRIVER_EDGES,
+                     caption_cache: Callable[[list[str]], Any] | None = None) -> tuple[ScoreResult, dict[str, Any]]:
     """What ``cib score --engine spark`` runs: score `input_uri` (a workspace path or URI) or else `store`'s
     pinned generation; returns the result and what to record beside the params (engine, master, input)."""
     with _spark_sockets():
         return _run_on_workspace(store, input_uri, SparkParams(master=master, driver_edges=driver_edges), params,
-                                 on_stage)
+                                 on_stage, caption_cache)
 
 
 def _run_on_workspace(store: Any, input_uri: str | None, sp: SparkParams, params: ScoreParams,
-                      on_stage: Callable[[dict[str, Any]], None] | None) -> tuple[ScoreResult, dict[str, Any]]:
+                      on_stage: Callable[[dict[str, Any]], None] | None,
+                      caption_cache: Callable[[list[str]], Any] | None) -> tuple[ScoreResult, dict[str, Any]]:
     spark = session(sp)
     if input_uri:
         posts_path, accounts_path, generation = resolve_input(spark, input_uri)
@@ -322,7 +360,8 @@ def _run_on_workspace(store: Any, input_uri: str | None, sp: SparkParams, params
             store.inputs()
     if spark.read.parquet(posts_path).limit(1).count() == 0:
         raise CibError(f"no posts in {input_uri or store.root}: run `cib load EXPORTS` first")
-    result = score(spark, posts_path, accounts_path, params, on_stage=on_stage, spark_params=sp)
+    result = score(spark, posts_path, accounts_path, params, on_stage=on_stage, spark_params=sp,
+                   caption_cache=caption_cache)
     recorded = {"engine": "spark", "spark_master": spark.sparkContext.master, "inputs": inputs,
                 "workspace_generation": generation, "driver_edges": sp.driver_edges}
     return result, recorded

@@ -46,7 +46,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from cib.clustering import cluster_scores, communities, rank_clusters
+from cib.clustering import cluster_id, cluster_scores, communities, rank_clusters
+from cib.engines.spark import _spark_sockets, _to_polars, driver_frame
 from cib.errors import CibError
 from cib.schema import ACCOUNTS, CLUSTERS, EDGES, EVIDENCE, MEMBERS
 from cib.scoring import Clusterer, Clustering, ScoreParams, cluster_chance, cluster_on_driver, shareable_posts
@@ -134,8 +135,6 @@ def spark_clusterer(spark: SparkSession, posts: DataFrame, accounts: DataFrame, 
     def cluster(c: Clustering) -> tuple[pl.DataFrame, pl.DataFrame]:
         if c.edges.height <= driver_edges:
             return cluster_on_driver(c)
-        from cib.engines.spark import _spark_sockets
-
         with _spark_sockets():
             return _in_spark(spark, posts, accounts, c, component_edges, apply)
     return cluster
@@ -145,13 +144,11 @@ def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clu
               apply: Apply) -> tuple[pl.DataFrame, pl.DataFrame]:
     from pyspark.sql import functions as F
 
-    from cib.engines.spark import _to_polars
-
     codes = pl.DataFrame({"uid": c.coded.accounts, "code": pl.int_range(0, c.coded.accounts.len(), dtype=pl.Int64,
                                                                          eager=True)})
     edges = (c.edges.join(codes.rename({"uid": "src", "code": "src_code"}), on="src")
              .join(codes.rename({"uid": "dst", "code": "dst_code"}), on="dst"))
-    edges_df = _frame(spark, edges)
+    edges_df = driver_frame(spark, edges)
     labels = connected_components(edges_df.select(F.col("src_code").alias("src"),
                                                   F.col("dst_code").alias("dst"))).persist()
     sizes = _to_polars(edges_df.join(labels.withColumnRenamed("v", "src_code"), "src_code").groupBy("component")
@@ -166,10 +163,10 @@ def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clu
                          schema={"code": pl.Int64, "g": pl.List(pl.Float64)}).join(codes, on="code")
     shared = shareable_posts(c.coded, node_codes.cast(pl.UInt32)).rename({"account_uid": "uid"})
     nodes = nodes.join(shared, on="uid", how="left").select([pl.col(k).cast(t) for k, t in _NODES.items()])
-    node_df = _frame(spark, nodes).join(
+    node_df = driver_frame(spark, nodes).join(
         labels.withColumnRenamed("v", "code"), "code").persist()
     where = node_df.select(F.col("uid"), "component")
-    tested = _frame(spark, c.tested.select(list(_TESTED)))
+    tested = driver_frame(spark, c.tested.select(list(_TESTED)))
     tested = (tested.join(labels.select(F.col("v").alias("src"), "component"), "src")
               .join(labels.select(F.col("v").alias("dst"), F.col("component").alias("dst_component")), "dst")
               .filter(F.col("component") == F.col("dst_component")).drop("dst_component"))
@@ -189,7 +186,7 @@ def _in_spark(spark: SparkSession, posts: DataFrame, accounts: DataFrame, c: Clu
     now = latest["now"].cast(pl.Datetime("us", "UTC")).item() if latest.height else None
     pass1.unpersist()
     scope = dataclasses.replace(scope, log_q=log_q, now=now, total_volume=2.0 * total_weight if c.edges.height else 0.0)
-    evidence = _frame(spark, c.evidence.select(EVIDENCE.names()))
+    evidence = driver_frame(spark, c.evidence.select(EVIDENCE.names()))
     more = [_tagged(evidence.join(where.withColumnRenamed("uid", "src"), "src"), "v"),
             _tagged(posts.select("account_uid", "created_at").join(where.withColumnRenamed("uid", "account_uid"),
                                                                    "account_uid"), "p"),
@@ -214,14 +211,6 @@ class _Scope:
     log_q: dict[str, float] = dataclasses.field(default_factory=dict)
     now: datetime | None = None
     total_volume: float = 0.0
-
-
-def _frame(spark: SparkSession, frame: pl.DataFrame) -> DataFrame:
-    """A driver table as a Spark DataFrame (Spark has no unsigned integers)."""
-    unsigned = (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
-    signed = frame.with_columns(pl.col(c).cast(pl.Int64) for c, t in frame.schema.items() if t in unsigned)
-    # One chunk: pyspark 4.0 drops the rows after an empty record batch of a chunked Arrow table.
-    return spark.createDataFrame(signed.rechunk().to_arrow().combine_chunks())
 
 
 def _tagged(frame: DataFrame, kind: str) -> DataFrame:
@@ -267,8 +256,6 @@ def _groups(frame: pl.DataFrame, scope: _Scope) -> tuple[list[list[str]], list[t
 
 
 def _pass1_kernel(scope: _Scope) -> Kernel:
-    from cib.clustering import cluster_id
-
     def kernel(table: pa.Table) -> pa.Table:
         frame = pl.DataFrame(pl.from_arrow(table))
         groups, chance, _ = _groups(frame, scope)
@@ -282,8 +269,6 @@ def _pass1_kernel(scope: _Scope) -> Kernel:
 
 
 def _pass2_kernel(scope: _Scope) -> Kernel:
-    from cib.clustering import cluster_id
-
     def kernel(table: pa.Table) -> pa.Table:
         frame = pl.DataFrame(pl.from_arrow(table))
         groups, chance, edges = _groups(frame, scope)
