@@ -1,10 +1,12 @@
 """The Spark engine's clustering fallback (`cib.engines.spark_cluster`) in real pyspark local[2]: connected
-components against networkx, the per-component kernels run in this process (so they are measured) against
-the driver path, and the one-line refusal of a component too big for one task."""
+components against networkx, the fallback forced on the generated scenario against the driver path (kernels
+in Spark's workers, and in this process so that they are measured), and the one-line refusal of a component
+too big for one task. The shared samples are forced through it in tests/test_spark_parity.py."""
 
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,10 @@ import networkx as nx
 import polars as pl
 import pyarrow as pa
 import pytest
-from polars.testing import assert_frame_equal
 
 from cib.errors import CibError
 from cib.store import ParquetStore
-from tests.test_spark_parity import spark  # noqa: F401 - the session's one SparkSession
+from tests.test_spark_parity import _assert_same, spark  # noqa: F401 - spark: the session's one SparkSession
 
 pytestmark = pytest.mark.slow
 
@@ -68,18 +69,26 @@ def _fallback(spark: Any, ws: Path, **limits: Any) -> Any:  # noqa: F811
     folder = store.root.resolve() / "generations" / str(store.generation())
     posts = spark.read.parquet(str(folder / "posts.parquet"))
     accounts = spark.read.parquet(str(folder / "accounts.parquet"))
-    cluster = spark_clusterer(spark, posts, accounts, apply=_in_process, **limits)
+    cluster = spark_clusterer(spark, posts, accounts, **{"apply": _in_process, **limits})
     return score(store.posts(), store.accounts(), cluster=cluster)
 
 
-def test_fallback_kernels_in_process_give_the_driver_clusters(spark: Any,  # noqa: F811
-                                                              scenario_ws: dict[str, Path]) -> None:
-    result = _fallback(spark, scenario_ws["ws"], driver_edges=0, component_edges=10**9)
-    driver = ParquetStore(scenario_ws["ws"])
-    for table in ("clusters", "members"):
-        assert_frame_equal(result.tables[table], driver.scores(table), check_exact=False, rel_tol=0, abs_tol=1e-9)
-    assert result.tables["clusters"]["flagged"].sum() >= 1
+@pytest.mark.parametrize("where", ["workers", "in-process"])
+def test_fallback_on_the_scenario_gives_the_driver_clusters_and_exports(spark: Any,  # noqa: F811
+                                                                        scenario_ws: dict[str, Path],
+                                                                        tmp_path: Path, where: str) -> None:
+    """The limit forced to 0 on the generated scenario: per-component kernels in Spark's workers (and in this
+    process, so that they are measured) give the driver path's clusters, members and takedown exports."""
+    from cib.engines.spark_cluster import per_component
+
+    result = _fallback(spark, scenario_ws["ws"], driver_edges=0, component_edges=10**9,
+                       apply=per_component if where == "workers" else _in_process)
     assert [s["stage"] for s in result.stages][-2:] == ["clustering", "cluster scores"]
+    ws = tmp_path / "fallback"
+    shutil.copytree(scenario_ws["ws"], ws, symlinks=True)
+    ParquetStore(ws).write_scores(result.tables, ParquetStore(scenario_ws["ws"]).score_params())
+    clusters = _assert_same(scenario_ws["ws"], ws, tmp_path)
+    assert clusters["flagged"].sum() >= 1 and clusters.height >= 5
 
 
 def test_component_too_big_for_one_task_is_refused_in_one_line(spark: Any,  # noqa: F811
