@@ -58,9 +58,9 @@ __all__ = ["SparkParams", "default_master", "resolve_input", "run_on_workspace",
 
 _POST_COLUMNS = ["uid", "account_uid", "created_at", "urls", "media", "hashtags", "effect_ids", "repost_of",
                  "repost_account_uid", "text_norm", "sound_id"]
-# How the default was chosen: clustering and cluster scoring peak at about 1 KiB of driver memory per
-# significant edge (the igraph graph, EDGES rows with their evidence lists, the evidence rows kept for them;
-# see README, "Spark"), so 2M edges stay near 2 GiB: spark.driver.memory's default of 2g plus headroom.
+# How the default was chosen (benchmarks/cluster_memory.py; README, "Spark"): clustering on the driver takes about
+# 1.1 KiB of the driver process's memory per significant edge (EDGES rows with their evidence lists, the
+# evidence rows kept for them, Leiden's graph), so 2M edges need about 2.2 GiB beside the coded actions.
 DRIVER_EDGES = 2_000_000
 _CODED = {"acc": pl.UInt32, "post": pl.UInt32, "obj": pl.UInt32, "ts": pl.Int64, "sig": pl.UInt8}
 
