@@ -24,9 +24,10 @@ search visits a component's vertices in another order than the whole graph's, so
 two equally good partitions may be broken differently; the objective is the same, and every cluster is
 scored and flagged by the same rules.
 
-What stays on the driver: the edge list and the candidate pairs (`cib.scoring.score_pairs` computes them
-there), one label per clustered account while building the inputs, one row per cluster. What leaves it:
-the Leiden graph, the per-cluster scans of edges, evidence, members' posts and accounts.
+What stays on the driver: the edge list, the candidate pairs and the null model (`cib.scoring.score_pairs`
+computes them there), which it ships to Spark with each edge-list account's null-model vector, and one row
+per cluster. What leaves it: the Leiden graph, the per-cluster scans of edges and evidence, the members'
+posts and accounts.
 
 A component with more than ``SparkParams.component_edges`` edges does not fit one task: it is refused with
 one line (raise the limit with executor memory to match), never split — splitting one would change its
