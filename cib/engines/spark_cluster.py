@@ -240,7 +240,8 @@ def _groups(frame: pl.DataFrame, scope: _Scope) -> tuple[list[list[str]], list[t
                                                           pl.DataFrame]:
     """One component's Leiden groups (the whole graph's objective: resolution scaled by its weight share),
     their null-model chance, and its edges."""
-    edges = _part(frame, "e", dict(EDGES))
+    # In the driver's order (EDGES are sorted by src, dst), so that every sum adds in the same order.
+    edges = _part(frame, "e", dict(EDGES)).sort("src", "dst")
     nodes = _part(frame, "n", _NODES).sort("code")
     share = float(edges["weight"].sum()) / scope.total_weight if scope.total_weight else 1.0
     cluster = scope.params.cluster
