@@ -46,10 +46,13 @@ SCHEMA: dict[str, pl.DataType] = {"data": pl.Struct({
 _INT64_MIN = -(2**63)
 
 
-def zeeschuimer_posts(path: Path, fmt: str, *, min_bytes: int = FAST_MIN_BYTES) -> pl.DataFrame | None:
+MIN_BYTES = FAST_MIN_BYTES
+
+
+def zeeschuimer_posts(path: Path, fmt: str, *, min_bytes: int | None = None) -> pl.DataFrame | None:
     """The posts of a Zeeschuimer TikTok capture, exactly as the per-record path maps them, or None when the
-    file needs the per-record path (see `loaders._fast`)."""
-    if path.stat().st_size < min_bytes:
+    file needs the per-record path (see `loaders._fast`); files under `min_bytes` (default `MIN_BYTES`) too."""
+    if path.stat().st_size < (MIN_BYTES if min_bytes is None else min_bytes):
         return None
     data = path.read_bytes()
     starts = clean_json_lines(data)

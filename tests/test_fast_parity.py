@@ -1,0 +1,206 @@
+"""The vectorised fast path (`loaders._fast`, `loaders.tiktok_fast`) must not drift from the per-record path.
+
+Every file is loaded twice — fast path allowed (and forced for small files) and fast path off (``CIB_NO_FAST``)
+— and the committed tables (posts, accounts, media, links), the quarantine (rows and reasons) and the file
+report (counts, reasons) must be identical. Run on every file in ``../shared/samples``, on a generated
+scenario, and on a hostile corpus of Zeeschuimer lines (wrong JSON types, surrogates, control characters,
+blank lines, duplicate keys, deep nesting, out-of-range numbers and timestamps …): where the fast path cannot
+guarantee the result it must decline the file, and the per-record path then loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import loaders.tiktok_fast as tiktok_fast
+from cib.ingest import detect, ingest_file
+from cib.plugins import get_loaders
+from cib.store.parquet import ParquetStore
+from loaders._common import LoadOptions
+from loaders._fast import _text_derived, clean_json_lines, text_columns
+
+
+def _load(path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch, *, fast: bool, batch_size: int) -> dict[str, Any]:
+    with monkeypatch.context() as patch:
+        if fast:
+            patch.delenv("CIB_NO_FAST", raising=False)
+            patch.setattr(tiktok_fast, "MIN_BYTES", 0)
+        else:
+            patch.setenv("CIB_NO_FAST", "1")
+        loaders = get_loaders()
+        for loader in loaders:
+            loader.options = LoadOptions()
+        try:
+            loader, fmt = detect(path, loaders)
+        except Exception as exc:  # noqa: BLE001 - both paths must refuse alike
+            return {"refused": str(exc)}
+        store = ParquetStore(ws)
+        report = ingest_file(path, loader, fmt, store, batch_size=batch_size)
+        store.finalize()
+        return {"report": report.as_dict(), "posts": store.posts().collect(), "accounts": store.accounts().collect(),
+                "media": store.media().collect(), "links": store.links().collect(), "rejects": store.rejects()}
+
+
+def _same(path: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch, *, batch_size: int = 50_000) -> bool:
+    """Assert both paths load `path` identically; True when the fast path took the file."""
+    used: list[bool] = []
+    original = tiktok_fast.zeeschuimer_posts
+
+    def spy(*args: Any, **kwargs: Any) -> pl.DataFrame | None:
+        result = original(*args, **kwargs)
+        used.append(result is not None)
+        return result
+
+    monkeypatch.setattr(tiktok_fast, "zeeschuimer_posts", spy)
+    fast = _load(path, tmp / "fast", monkeypatch, fast=True, batch_size=batch_size)
+    slow = _load(path, tmp / "slow", monkeypatch, fast=False, batch_size=batch_size)
+    monkeypatch.setattr(tiktok_fast, "zeeschuimer_posts", original)
+    assert fast.keys() == slow.keys()
+    for key, value in fast.items():
+        if isinstance(value, pl.DataFrame):
+            assert_frame_equal(value, slow[key], check_exact=True)
+        else:
+            assert value == slow[key], (path.name, key)
+    return any(used)
+
+
+def test_every_sample_file_loads_identically_on_both_paths(samples: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sorted(p for p in samples.rglob("*") if p.is_file() and p.name != "SOURCES.txt")
+    assert len(files) >= 20
+    used = [_same(path, tmp_path / f"{n}", monkeypatch) for n, path in enumerate(files)]
+    assert used.count(True) >= 1  # the Zeeschuimer TikTok capture takes the fast path
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from cib.scenario import generate
+
+    root = tmp_path_factory.mktemp("fast-scenario")
+    generate(root, seed=3, accounts=60, days=2, posts_per_account=4)
+    return root
+
+
+def test_generated_scenario_loads_identically_and_takes_the_fast_path(scenario: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = scenario / "tiktok" / "zeeschuimer.ndjson"
+    assert _same(path, tmp_path / "a", monkeypatch)
+    # small batches: an author's account row comes from its last post per batch, on both paths
+    assert _same(path, tmp_path / "b", monkeypatch, batch_size=7)
+
+
+def _item(n: int, **data: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": f"7{n:06d}", "desc": f"caption {n} #Tag{n % 3} @Friend https://www.Example.com/a?utm_source=x&b={n}",
+        "createTime": 1_700_000_000 + n,
+        "author": {"id": f"9{n % 4}", "uniqueId": f"user{n % 4}", "nickname": f"User {n % 4}",
+                   "createTime": 1_500_000_000},
+        "authorStats": {"followerCount": n * 10}, "music": {"id": f"55{n % 2}", "title": "x"},
+        "textExtra": [{"hashtagName": f"Tag{n % 3}", "type": 1}], "stats": {"playCount": 1},
+    }
+    item.update(data)
+    return {"source_platform": "tiktok.com", "item_id": item.get("id"), "data": item}
+
+
+def _lines(*records: Any) -> bytes:
+    return b"".join((r if isinstance(r, bytes) else json.dumps(r, ensure_ascii=False).encode()) + b"\n"
+                    for r in records)
+
+
+BASE = [_item(n) for n in range(6)]
+deep = "[" * 1500 + "]" * 1500
+HOSTILE: dict[str, bytes] = {
+    "id as integer": _lines(*BASE, _item(9, id=123)),
+    "id as float": _lines(*BASE, _item(9, id=1.5)),
+    "id missing": _lines(*BASE, _item(9, id=None)),
+    "caption as number": _lines(*BASE, _item(9, desc=5)),
+    "caption as object": _lines(*BASE, _item(9, desc={"a": 1})),
+    "author as string": _lines(*BASE, _item(9, author="bob")),
+    "author id empty": _lines(*BASE, _item(9, author={"id": "", "uniqueId": "ann"})),
+    "author id zero": _lines(*BASE, _item(9, author={"id": "0", "uniqueId": "ann"})),
+    "author id blank": _lines(*BASE, _item(9, author={"id": " ", "uniqueId": "ann"})),
+    "no author": _lines(*BASE, _item(9, author=None)),
+    "sound zero": _lines(*BASE, _item(9, music={"id": "0"})),
+    "sound empty": _lines(*BASE, _item(9, music={"id": ""})),
+    "no music": _lines(*BASE, _item(9, music=None)),
+    "time as string": _lines(*BASE, _item(9, createTime="1700000000")),
+    "time negative": _lines(*BASE, _item(9, createTime=-5)),
+    "time in milliseconds": _lines(*BASE, _item(9, createTime=1_700_000_000_123)),
+    "time past 2099": _lines(*BASE, _item(9, createTime=5_000_000_000_000)),
+    "time too large for seconds": _lines(*BASE, _item(9, createTime=200_000_000_000)),
+    "author created out of range": _lines(*BASE, _item(9, author={"id": "1", "createTime": -1})),
+    "followers 1e400": _lines(*BASE) + b'{"data": {"id": "1", "createTime": 1700000000, "author": {"id": "2"},'
+                                      b' "authorStats": {"followerCount": 1e400}}}\n',
+    "followers beyond 64 bits": _lines(*BASE, _item(9, authorStats={"followerCount": 99999999999999999999})),
+    "followers int64 min": _lines(*BASE, _item(9, authorStats={"followerCount": -(2**63)})),
+    "followers as text": _lines(*BASE, _item(9, authorStats={"followerCount": "1,234"})),
+    "odd tags": _lines(*BASE, _item(9, textExtra=[{"hashtagName": "#"}, {"hashtagName": ""}, None,
+                                                  {"hashtagName": "ÄÖ"}, {"userUniqueId": "Bob"}])),
+    "tag entries not objects": _lines(*BASE, _item(9, textExtra=[5, "x"])),
+    "textExtra as string": _lines(*BASE, _item(9, textExtra="abc")),
+    "effects": _lines(*BASE, _item(9, effectStickers=[{"ID": "12"}, {"id": "0"}, {}])),
+    "duets": _lines(*BASE, _item(9, duetInfo={"duetFromId": "0"}), _item(10, duetInfo={"duetFromId": "77"})),
+    "captions of every kind": _lines(*BASE, *[_item(20 + k, desc=d, textExtra=[]) for k, d in enumerate([
+        "Вони БРЕШУТЬ!!! 🔥 #b #a", "RT @bot1: copy #X", "＃fullwidth tag", "", None, "  ", "a@b.c @x_y #_",
+        "www.Example.org/x). and HTTP://a.b/c?ref=1", "tab\there\nnewline #t", "e\u0301 NFKC ﬁ", "#a#b ##c @d@e"])]),
+    "handle with spaces": _lines(*BASE, _item(9, author={"id": "5", "uniqueId": " bob ", "nickname": "  "})),
+    "lone surrogate escape": _lines(*BASE) + b'{"data": {"id": "1", "desc": "a\\ud800", "createTime": 1700000000,'
+                                            b' "author": {"id": "2"}}}\n',
+    "escaped emoji": _lines(*BASE) + b'{"data": {"id": "1", "desc": "\\ud83d\\ude00", "createTime": 1700000000,'
+                                     b' "author": {"id": "2"}}}\n',
+    "control escape": _lines(*BASE, _item(9, desc="a\x1cb")),
+    "raw control byte": _lines(*BASE)[:-1] + b'\n{"data": {"id": "1", "desc": "a\x01", "createTime": 1}}\n',
+    "blank line": _lines(*BASE[:3]) + b"\n" + _lines(*BASE[3:]),
+    "crlf": _lines(*BASE).replace(b"\n", b"\r\n"),
+    "bom": b"\xef\xbb\xbf" + _lines(*BASE),
+    "no final newline": _lines(*BASE)[:-1],
+    "array line": _lines(*BASE, [BASE[0]]),
+    "invalid json line": _lines(*BASE) + b'{"data": {"id": "1"\n',
+    "duplicate key": _lines(*BASE) + b'{"data": {"id": "1", "id": "2", "createTime": 1700000000,'
+                                     b' "author": {"id": "2"}}}\n',
+    "deep nesting in an ignored field": _lines(*BASE)[:-1] + b'\n{"x": ' + deep.encode() + b', "data": {"id": "1",'
+                                        b' "createTime": 1700000000, "author": {"id": "2"}}}\n',
+    "invalid utf-8": _lines(*BASE) + b'{"data": {"id": "1", "desc": "\xff", "createTime": 1700000000}}\n',
+    "data null": _lines(*BASE, {"source_platform": "tiktok.com", "data": None}),
+    "no data": _lines(*BASE, {"source_platform": "tiktok.com"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_zeeschuimer_lines_load_identically(case: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "capture.ndjson"
+    path.write_bytes(HOSTILE[case])
+    _same(path, tmp_path, monkeypatch)
+
+
+def test_clean_files_take_the_fast_path_and_risky_ones_do_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "capture.ndjson"
+    for case, fast in [("captions of every kind", True), ("odd tags", True), ("time in milliseconds", True),
+                       ("id as float", False), ("blank line", False), ("lone surrogate escape", False),
+                       ("duplicate key", False), ("effects", False), ("time past 2099", False)]:
+        path.write_bytes(HOSTILE[case])
+        assert _same(path, tmp_path / case, monkeypatch) is fast, case
+    assert clean_json_lines(b"") is None
+
+
+def test_plain_text_expressions_match_the_python_functions() -> None:
+    """`normalize_text`, URL, hashtag and mention extraction re-done as polars expressions for plain ASCII
+    captions: identical to the per-record functions on 60,000 random strings built from the characters those
+    regexes care about."""
+    rng = random.Random(8)
+    pieces = [*"aAbZz019_ #@:/.-wWhHtTpPsSrR\t\n\r()!?'\",;&=%+~", "http://", "https://", "www.", "RT @", "rt ",
+              "HTTPS://WWW.Ex.com/a?utm_source=1&b=2", "#Tag", "@User", "é", "\x1c"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 25))) for _ in range(60_000)] + [None, ""]
+    got = text_columns(pl.Series(texts, dtype=pl.String))
+    assert got.height == len(texts)
+    for row in got.iter_rows(named=True):
+        assert (row["text_norm"], row["urls"], row["text_hashtags"], row["text_mentions"]) == \
+            _text_derived(row["text"]), row["text"]
