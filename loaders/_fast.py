@@ -44,10 +44,9 @@ from loaders._common import (
 from loaders._read import MAX_DEPTH, MAX_LINE_BYTES
 
 __all__ = ["FAST_MIN_BYTES", "clean_json_lines", "epoch_ts", "mapped_list", "read_json_lines", "strict_str",
-           "text_columns", "to_posts"]
+           "text_columns", "timestamps", "to_posts"]
 
 FAST_MIN_BYTES = 1 << 20  # smaller files gain nothing: the per-record path is cheaper than a reader's start-up
-_DEEP_BYTES = 2 * MAX_DEPTH  # a line nested deeper than MAX_DEPTH needs at least this many bytes
 # escapes the per-record path treats differently from polars: lone or paired surrogates, control characters
 # (Python's str.strip() removes \x1c-\x1f, Rust's trim does not)
 _RISKY_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\\u00[01]")
@@ -72,7 +71,9 @@ def clean_json_lines(data: bytes) -> np.ndarray[Any, Any] | None:
         return None
     if not ((buf[starts] == ord("{")) & (buf[ends - 1] == ord("}"))).all():
         return None
-    for k in np.flatnonzero(lengths > _DEEP_BYTES):  # only long lines can be too deep for orjson
+    opens = np.flatnonzero((buf == ord("{")) | (buf == ord("[")))
+    brackets = np.bincount(np.searchsorted(starts, opens, side="right") - 1, minlength=len(starts))
+    for k in np.flatnonzero(brackets > MAX_DEPTH):  # only lines with that many brackets can be too deep for orjson
         try:
             orjson.loads(data[starts[k]:ends[k]])
         except orjson.JSONDecodeError:
@@ -98,6 +99,30 @@ def read_json_lines(data: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame.cast(schema)  # type: ignore[arg-type]
+
+
+_ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$"
+
+
+def timestamps(values: pl.Series, parse: Callable[[str], datetime | None]) -> pl.Series | None:
+    """`parse` (`loaders._time.parse_ts` or `opt_ts`, no ``--tz``) of a string column as UTC datetimes. The
+    common ``2022-01-01T00:00:00.000Z`` form is converted by polars (an impossible date or a year outside
+    1970-2099 is left to `parse`), every other distinct value by `parse` itself. None when `parse` raises
+    `RecordError` for a value (the per-record path would quarantine that row)."""
+    from cib.errors import RecordError
+
+    iso = values.str.contains(_ISO_UTC).fill_null(False)
+    fast = values.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC", strict=False)
+    year = fast.dt.year()
+    good = iso & fast.is_not_null() & (year >= 1970) & (year <= 2099)
+    rest = values.filter(~good).drop_nulls().unique().to_list()
+    try:
+        mapping = {v: parse(v) for v in rest}
+    except RecordError:
+        return None
+    slow = values.replace_strict(mapping, default=None, return_dtype=pl.Datetime("us", "UTC")) if mapping else \
+        pl.Series(values.name, [None] * len(values), pl.Datetime("us", "UTC"))
+    return pl.select(pl.when(pl.lit(good)).then(pl.lit(fast)).otherwise(pl.lit(slow))).to_series().alias(values.name)
 
 
 def _arrow(dtype: Any) -> Any:

@@ -20,6 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import loaders.tiktok_fast as tiktok_fast
+import loaders.x_fast as x_fast
 from cib.ingest import detect, ingest_file
 from cib.plugins import get_loaders
 from cib.store.parquet import ParquetStore
@@ -32,6 +33,7 @@ def _load(path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch, *, fast: bool, 
         if fast:
             patch.delenv("CIB_NO_FAST", raising=False)
             patch.setattr(tiktok_fast, "MIN_BYTES", 0)
+            patch.setattr(x_fast, "MIN_BYTES", 0)
         else:
             patch.setenv("CIB_NO_FAST", "1")
         loaders = get_loaders()
@@ -51,17 +53,19 @@ def _load(path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch, *, fast: bool, 
 def _same(path: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch, *, batch_size: int = 50_000) -> bool:
     """Assert both paths load `path` identically; True when the fast path took the file."""
     used: list[bool] = []
-    original = tiktok_fast.zeeschuimer_posts
 
-    def spy(*args: Any, **kwargs: Any) -> pl.DataFrame | None:
-        result = original(*args, **kwargs)
-        used.append(result is not None)
-        return result
+    def spy(original: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> pl.DataFrame | None:
+            result = original(*args, **kwargs)
+            used.append(result is not None)
+            return result
+        return run
 
-    monkeypatch.setattr(tiktok_fast, "zeeschuimer_posts", spy)
-    fast = _load(path, tmp / "fast", monkeypatch, fast=True, batch_size=batch_size)
-    slow = _load(path, tmp / "slow", monkeypatch, fast=False, batch_size=batch_size)
-    monkeypatch.setattr(tiktok_fast, "zeeschuimer_posts", original)
+    with monkeypatch.context() as patch:
+        patch.setattr(tiktok_fast, "zeeschuimer_posts", spy(tiktok_fast.zeeschuimer_posts))
+        patch.setattr(x_fast, "v2_posts", spy(x_fast.v2_posts))
+        fast = _load(path, tmp / "fast", monkeypatch, fast=True, batch_size=batch_size)
+        slow = _load(path, tmp / "slow", monkeypatch, fast=False, batch_size=batch_size)
     assert fast.keys() == slow.keys()
     for key, value in fast.items():
         if isinstance(value, pl.DataFrame):
@@ -75,8 +79,9 @@ def test_every_sample_file_loads_identically_on_both_paths(samples: Path, tmp_pa
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     files = sorted(p for p in samples.rglob("*") if p.is_file() and p.name != "SOURCES.txt")
     assert len(files) >= 20
-    used = [_same(path, tmp_path / f"{n}", monkeypatch) for n, path in enumerate(files)]
-    assert used.count(True) >= 1  # the Zeeschuimer TikTok capture takes the fast path
+    used = {path.name: _same(path, tmp_path / f"{n}", monkeypatch) for n, path in enumerate(files)}
+    # the Zeeschuimer TikTok capture and the plain X API v2 pages take the fast path; the others decline
+    assert used["zeeschuimer_tiktok_items.ndjson"] and used["v2_response_two_tweets.jsonl"], used
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +95,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_generated_scenario_loads_identically_and_takes_the_fast_path(scenario: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    path = scenario / "tiktok" / "zeeschuimer.ndjson"
-    assert _same(path, tmp_path / "a", monkeypatch)
-    # small batches: an author's account row comes from its last post per batch, on both paths
-    assert _same(path, tmp_path / "b", monkeypatch, batch_size=7)
+    for name in ("tiktok/zeeschuimer.ndjson", "x/tweets.jsonl"):
+        path = scenario / name
+        assert _same(path, tmp_path / name / "a", monkeypatch)
+        # small batches: an author's account row comes from its last post per batch, on both paths
+        assert _same(path, tmp_path / name / "b", monkeypatch, batch_size=7)
 
 
 def _item(n: int, **data: Any) -> dict[str, Any]:
