@@ -332,10 +332,6 @@ def _ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: 
     return report
 
 
-_FAST_ERRORS = (pl.exceptions.PolarsError, OSError, UnicodeError, ValueError, TypeError, OverflowError,
-                KeyError, IndexError, RecursionError)
-
-
 def _fast(path: Path, loader: Loader, fmt: str, sink: Sink, sha: str, report: FileReport, batch_size: int) -> bool:
     """Load the whole file through the loader's vectorised fast path (an optional ``fast_posts(path, fmt)``
     that returns the posts frame the per-record path would build, or None); False when there is none or it
@@ -345,7 +341,7 @@ def _fast(path: Path, loader: Loader, fmt: str, sink: Sink, sha: str, report: Fi
         return False
     try:
         posts = fast(path, fmt)
-    except _FAST_ERRORS:
+    except Exception:  # noqa: BLE001 - whatever the fast path trips on, the per-record path decides
         posts = None
     if posts is None:
         return False

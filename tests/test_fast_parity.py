@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+import loaders.facebook_fast as facebook_fast
 import loaders.tiktok_fast as tiktok_fast
 import loaders.x_fast as x_fast
 from cib.ingest import detect, ingest_file
@@ -34,6 +35,7 @@ def _load(path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch, *, fast: bool, 
             patch.delenv("CIB_NO_FAST", raising=False)
             patch.setattr(tiktok_fast, "MIN_BYTES", 0)
             patch.setattr(x_fast, "MIN_BYTES", 0)
+            patch.setattr(facebook_fast, "MIN_BYTES", 0)
         else:
             patch.setenv("CIB_NO_FAST", "1")
         loaders = get_loaders()
@@ -64,6 +66,7 @@ def _same(path: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch, *, batch_size:
     with monkeypatch.context() as patch:
         patch.setattr(tiktok_fast, "zeeschuimer_posts", spy(tiktok_fast.zeeschuimer_posts))
         patch.setattr(x_fast, "v2_posts", spy(x_fast.v2_posts))
+        patch.setattr(facebook_fast, "crowdtangle_posts", spy(facebook_fast.crowdtangle_posts))
         fast = _load(path, tmp / "fast", monkeypatch, fast=True, batch_size=batch_size)
         slow = _load(path, tmp / "slow", monkeypatch, fast=False, batch_size=batch_size)
     assert fast.keys() == slow.keys()
@@ -82,6 +85,7 @@ def test_every_sample_file_loads_identically_on_both_paths(samples: Path, tmp_pa
     used = {path.name: _same(path, tmp_path / f"{n}", monkeypatch) for n, path in enumerate(files)}
     # the Zeeschuimer TikTok capture and the plain X API v2 pages take the fast path; the others decline
     assert used["zeeschuimer_tiktok_items.ndjson"] and used["v2_response_two_tweets.jsonl"], used
+    assert not used["mcl_pope_francis_download_1741692148.csv"]  # not CrowdTangle CSV
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +99,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_generated_scenario_loads_identically_and_takes_the_fast_path(scenario: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("tiktok/zeeschuimer.ndjson", "x/tweets.jsonl"):
+    for name in ("tiktok/zeeschuimer.ndjson", "x/tweets.jsonl", "facebook/crowdtangle.csv"):
         path = scenario / name
         assert _same(path, tmp_path / name / "a", monkeypatch)
         # small batches: an author's account row comes from its last post per batch, on both paths
@@ -210,3 +214,103 @@ def test_plain_text_expressions_match_the_python_functions() -> None:
     for row in got.iter_rows(named=True):
         assert (row["text_norm"], row["urls"], row["text_hashtags"], row["text_mentions"]) == \
             _text_derived(row["text"]), row["text"]
+
+
+def _v2(n: int, **tweet: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"id": f"5{n:05d}", "author_id": f"1{n % 3}", "created_at": "2022-03-01T10:00:00.000Z",
+                            "text": f"tweet {n} #Tag @Bob", "lang": "en",
+                            "entities": {"hashtags": [{"tag": "Tag"}], "mentions": [{"username": "Bob"}],
+                                         "urls": [{"url": "https://t.co/x", "expanded_url": f"https://a.example/{n}"}]}}
+    base.update(tweet)
+    return base
+
+
+def _page(*tweets: dict[str, Any], users: Any = None, included: Any = None, **extra: Any) -> dict[str, Any]:
+    users = [{"id": f"1{k}", "username": f"user{k}", "name": f"User {k}", "created_at": "2015-05-05T05:05:05.000Z",
+              "public_metrics": {"followers_count": k}} for k in range(3)] if users is None else users
+    return {"data": list(tweets), "includes": {"users": users, "tweets": included or []}, **extra}
+
+
+PAGES = [_page(*[_v2(10 * p + k) for k in range(5)],
+               included=[_v2(900 + p, author_id="77")]) for p in range(3)]
+X_HOSTILE: dict[str, bytes] = {
+    "plain": _lines(*PAGES),
+    "retweets, replies, quotes": _lines(*PAGES, _page(
+        _v2(1, referenced_tweets=[{"type": "retweeted", "id": "900"}, {"type": "other", "id": "1"}]),
+        _v2(2, referenced_tweets=[{"type": "replied_to", "id": "3"}, {"type": "quoted", "id": "4"}]),
+        included=[_v2(900, author_id="77")])),
+    "two references of one type": _lines(*PAGES, _page(
+        _v2(3, referenced_tweets=[{"type": "retweeted", "id": "1"}, {"type": "retweeted", "id": "2"}]))),
+    "unknown author and odd text": _lines(*PAGES, _page(_v2(1, author_id="99", text="Вони #Б"),
+                                                        _v2(2, note_tweet={"text": "long"}, lang=""))),
+    "timestamps": _lines(*PAGES, _page(_v2(1, created_at="2022-03-01T10:00:00Z"),
+                                       _v2(2, created_at="2022-02-30T10:00:00.000Z"))),
+    "timestamp before 1970": _lines(*PAGES, _page(_v2(1, created_at="1960-03-01T10:00:00.000Z"))),
+    "user created odd": _lines(*PAGES, _page(_v2(1), users=[{"id": "11", "created_at": "0001-01-01T00:00:00Z"}])),
+    "errors": _lines(*PAGES, _page(_v2(1), errors=[{"title": "Not Found Error"}])),
+    "media": _lines(*PAGES, _page(_v2(1, attachments={"media_keys": ["3_1"]}))),
+    "duplicate users": _lines(*PAGES, _page(_v2(1), users=[{"id": "11"}, {"id": "11", "username": "b"}])),
+    "repeated tweet in a page": _lines(*PAGES, _page(_v2(1), _v2(1, text="again"), included=[_v2(1)])),
+    "null hashtag entry": _lines(*PAGES, _page(_v2(1, entities={"hashtags": [None]}))),
+    "id as integer": _lines(*PAGES) + b'{"data": [{"id": 5, "author_id": "1", "created_at": "2022-01-01T00:00:00Z"}]}\n',
+    "missing author": _lines(*PAGES, _page(_v2(1, author_id=None))),
+    "null tweet": _lines(*PAGES, {"data": [None], "includes": {}}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(X_HOSTILE))
+def test_x_v2_pages_load_identically(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "pages.jsonl"
+    path.write_bytes(X_HOSTILE[case])
+    used = _same(path, tmp_path, monkeypatch)
+    assert used == (case in ("plain", "retweets, replies, quotes", "unknown author and odd text",
+                             "user created odd", "repeated tweet in a page")), case
+
+
+CT_HEADER = ("Page Name,User Name,Facebook Id,Page Created,Likes at Posting,Followers at Posting,Post Created,"
+             "Type,URL,Message,Link,Final Link")
+
+
+def _ct(n: int, **cells: str) -> str:
+    row = {"Page Name": f"Page {n % 3}", "User Name": f"page{n % 3}", "Facebook Id": f"10{n % 3}",
+           "Page Created": "2019-10-03 12:43:53", "Likes at Posting": "12", "Followers at Posting": str(n),
+           "Post Created": f"2021-03-2{n % 9} 0{n % 10}:30:00 CET", "Type": "Status",
+           "URL": f"https://www.facebook.com/10{n % 3}/posts/{1000000 + n}", "Message": f"post {n} #A @b",
+           "Link": "", "Final Link": ""}
+    row.update(cells)
+    return ",".join(row[c] for c in CT_HEADER.split(","))
+
+
+CT_ROWS = [_ct(n) for n in range(12)]
+CT_HOSTILE: dict[str, str] = {
+    "plain": "\n".join([CT_HEADER, *CT_ROWS]) + "\n",
+    "crlf and zones": "\r\n".join([CT_HEADER, *CT_ROWS, _ct(20, **{"Post Created": "2021-03-28 02:30:00 CEST"}),
+                                    _ct(21, **{"Post Created": "2021-01-12 17:03:40 BRT"}),
+                                    _ct(22, **{"Post Created": "2021-01-12 17:03:40"})]),
+    "ambiguous zone": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, **{"Post Created": "2021-01-12 17:03:40 CST"})]),
+    "unknown zone": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, **{"Post Created": "2021-01-12 17:03:40 QQQ"})]),
+    "media and links": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, Type="Photo", Link="https://www.x.example/p.jpg"),
+                                  _ct(21, Type="Native Video", Link="nota url"), _ct(22, Type="Link",
+                                  Link="https://a.example/?utm_source=1", **{"Final Link": "https://b.example/#x"}),
+                                  _ct(23, URL="https://www.facebook.com/permalink.php?story_fbid=42&id=1"),
+                                  _ct(24, URL="https://www.facebook.com/page/videos/abc/"),
+                                  _ct(25, URL="https://123456789.example/x")]),
+    "counts": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, **{"Followers at Posting": ""}),
+                         _ct(21, **{"Followers at Posting": "1234.0"}), _ct(22, **{"Followers at Posting": "n/a"})]),
+    "infinite count": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, **{"Followers at Posting": "inf"})]),
+    "quoted cell": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, Message='"a, b"')]),
+    "short row": "\n".join([CT_HEADER, *CT_ROWS, "a,b"]),
+    "blank line": "\n".join([CT_HEADER, *CT_ROWS[:3], "", *CT_ROWS[3:]]),
+    "no account": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, **{"Page Name": "", "User Name": "", "Facebook Id": ""})]),
+    "spaces and unicode": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, **{"User Name": " x ", "Message": "Слава #Україні"}),
+                                     _ct(21, **{"Page Name": "\u3000", "Message": "", "Facebook Id": " 7 "})]),
+    "control character": "\n".join([CT_HEADER, *CT_ROWS, _ct(20, Message="a\x1cb")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CT_HOSTILE))
+def test_crowdtangle_csv_loads_identically(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(CT_HOSTILE[case], encoding="utf-8", newline="")
+    used = _same(path, tmp_path, monkeypatch)
+    assert used == (case in ("plain", "crlf and zones", "media and links", "counts", "spaces and unicode")), case
