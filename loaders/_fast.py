@@ -125,6 +125,47 @@ def timestamps(values: pl.Series, parse: Callable[[str], datetime | None]) -> pl
     return pl.select(pl.when(pl.lit(good)).then(pl.lit(fast)).otherwise(pl.lit(slow))).to_series().alias(values.name)
 
 
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of objects and arrays in JSON text `data`, brackets inside strings not counted.
+
+    >>> json_depth(b'{"a": [1, {"b": "[[[[", "c": "\\\\"}]}')
+    3
+    """
+    plain = data.replace(b"\\\\", b"__").replace(b'\\"', b"__")  # escaped backslashes, then escaped quotes
+    buf = np.frombuffer(plain, dtype=np.uint8)
+    quotes = np.flatnonzero(buf == ord('"'))
+    opens = (buf == ord("{")) | (buf == ord("["))
+    brackets = np.flatnonzero(opens | (buf == ord("}")) | (buf == ord("]")))
+    outside = brackets[np.searchsorted(quotes, brackets) % 2 == 0]
+    if not len(outside):
+        return 0
+    steps = np.where(opens[outside], 1, -1)
+    return int(np.cumsum(steps).max())
+
+
+def read_json_document(data: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame | None:
+    """A whole JSON document (one object, pretty-printed or not) read by Arrow's JSON reader with `schema`,
+    as a one-row frame; None when it refuses it, or when the document has a BOM, a raw control character, a
+    ``\\uXXXX`` escape of a surrogate or control character, or nesting deeper than `MAX_DEPTH` - 24 (the
+    per-record path quarantines or fails those)."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    if not data or data.startswith(b"\xef\xbb\xbf") or data.translate(None, _NOT_CONTROL).strip(b"\t") \
+            or b"\r" in data or _RISKY_ESCAPE.search(data) or json_depth(data) > MAX_DEPTH - 24:
+        return None
+    arrow = pa.schema([(name, _arrow(dtype)) for name, dtype in schema.items()])
+    options = pj.ParseOptions(explicit_schema=arrow, unexpected_field_behavior="ignore", newlines_in_values=True)
+    try:
+        table = pj.read_json(pa.BufferReader(data), parse_options=options,
+                             read_options=pj.ReadOptions(block_size=len(data) + 1))
+    except (pa.ArrowException, ValueError, UnicodeError):
+        return None
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.cast(schema)  # type: ignore[arg-type]
+
+
 def _arrow(dtype: Any) -> Any:
     """The Arrow type the JSON reader builds for a String, Int64, Struct or List dtype."""
     import pyarrow as pa

@@ -20,6 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import loaders.facebook_fast as facebook_fast
+import loaders.telegram_fast as telegram_fast
 import loaders.tiktok_fast as tiktok_fast
 import loaders.x_fast as x_fast
 from cib.ingest import detect, ingest_file
@@ -36,6 +37,7 @@ def _load(path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch, *, fast: bool, 
             patch.setattr(tiktok_fast, "MIN_BYTES", 0)
             patch.setattr(x_fast, "MIN_BYTES", 0)
             patch.setattr(facebook_fast, "MIN_BYTES", 0)
+            patch.setattr(telegram_fast, "MIN_BYTES", 0)
         else:
             patch.setenv("CIB_NO_FAST", "1")
         loaders = get_loaders()
@@ -67,6 +69,7 @@ def _same(path: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch, *, batch_size:
         patch.setattr(tiktok_fast, "zeeschuimer_posts", spy(tiktok_fast.zeeschuimer_posts))
         patch.setattr(x_fast, "v2_posts", spy(x_fast.v2_posts))
         patch.setattr(facebook_fast, "crowdtangle_posts", spy(facebook_fast.crowdtangle_posts))
+        patch.setattr(telegram_fast, "export_posts", spy(telegram_fast.export_posts))
         fast = _load(path, tmp / "fast", monkeypatch, fast=True, batch_size=batch_size)
         slow = _load(path, tmp / "slow", monkeypatch, fast=False, batch_size=batch_size)
     assert fast.keys() == slow.keys()
@@ -99,7 +102,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_generated_scenario_loads_identically_and_takes_the_fast_path(scenario: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("tiktok/zeeschuimer.ndjson", "x/tweets.jsonl", "facebook/crowdtangle.csv"):
+    for name in ("tiktok/zeeschuimer.ndjson", "x/tweets.jsonl", "facebook/crowdtangle.csv", "telegram/result.json"):
         path = scenario / name
         assert _same(path, tmp_path / name / "a", monkeypatch)
         # small batches: an author's account row comes from its last post per batch, on both paths
@@ -314,3 +317,58 @@ def test_crowdtangle_csv_loads_identically(case: str, tmp_path: Path, monkeypatc
     path.write_text(CT_HOSTILE[case], encoding="utf-8", newline="")
     used = _same(path, tmp_path, monkeypatch)
     assert used == (case in ("plain", "crlf and zones", "media and links", "counts", "spaces and unicode")), case
+
+
+def _msg(n: int, **fields: Any) -> dict[str, Any]:
+    msg: dict[str, Any] = {"id": n, "type": "message", "date": "2024-03-01T10:00:00", "date_unixtime": str(1709287200 + n),
+                           "from": f"Chan {n % 2}", "from_id": f"channel{n % 2}",
+                           "text": f"msg {n}", "text_entities": [{"type": "plain", "text": f"msg {n} "},
+                                                                 {"type": "hashtag", "text": "#News"},
+                                                                 {"type": "link", "text": "https://a.example/?utm_source=1"}]}
+    msg.update(fields)
+    return msg
+
+
+def _export(*messages: dict[str, Any], chat: dict[str, Any] | None = None, **top: Any) -> bytes:
+    head = chat or {"name": "Chan", "type": "public_channel", "id": 1001}
+    doc = {"about": "x", "chats": {"list": [{**head, "messages": list(messages)},
+                                            {"name": "Other", "type": "private_group", "id": 5,
+                                             "messages": [_msg(100, from_id="user9", **{"from": ""})]}]}, **top}
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode()
+
+
+MSGS = [_msg(n) for n in range(1, 6)]
+TG_HOSTILE: dict[str, bytes] = {
+    "plain": _export(*MSGS),
+    "entities of every kind": _export(*MSGS, _msg(9, text_entities=[
+        {"type": "mention", "text": "@Bob"}, {"type": "text_link", "text": "here", "href": "https://b.example/x"},
+        {"type": "text_link", "text": "there", "href": ""}, {"type": "hashtag", "text": "#"},
+        {"type": "plain", "text": "Вони БРЕШУТЬ ＃тег"}]), _msg(10, text_entities=[{"type": "plain", "text": "no links"}])),
+    "peers and forwards": _export(*MSGS, _msg(9, from_id=" 42 "), _msg(10, from_id=None),
+                                  _msg(11, forwarded_from="Hub", reply_to_message_id=3),
+                                  _msg(12, forwarded_from_id="channel7", saved_from="S", reply_to_message_id=0)),
+    "milliseconds and odd dates": _export(*MSGS, _msg(9, date_unixtime="1709287200123"),
+                                          _msg(10, date_unixtime="1709287200.5")),
+    "photos beside the export": _export(*MSGS, _msg(9, photo="photos/missing.jpg"),
+                                        _msg(10, photo="(File not included. Change data exporting settings)"),
+                                        _msg(11, file="../../etc/passwd", media_type="video_file")),
+    "service message": _export(*MSGS, {"id": 9, "type": "service", "action": "pin_message"}),
+    "no date_unixtime": _export(*MSGS, _msg(9, date_unixtime=None)),
+    "empty entities": _export(*MSGS, _msg(9, text="", text_entities=[])),
+    "from_id as integer": _export(*MSGS, _msg(9, from_id=19)),
+    "chat with username": _export(*MSGS, chat={"name": "C", "type": "public_channel", "id": 1, "username": "chan_name"}),
+    "chat keys after messages": _export(*MSGS).replace(b'"name": "Chan",', b"", 1)[:-1] + b"}",
+    "top-level messages": _export(*MSGS, messages=[]),
+    "lone surrogate": _export(*MSGS).replace(b"msg 1 ", b"msg \\ud800", 1),
+    "deep nesting": _export(*MSGS, _msg(9, extra="DEEP")).replace(b'"DEEP"', b"[" * 1100 + b"]" * 1100),
+    "bad timestamp": _export(*MSGS, _msg(9, date_unixtime="soon")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TG_HOSTILE))
+def test_telegram_exports_load_identically(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "result.json"
+    path.write_bytes(TG_HOSTILE[case])
+    used = _same(path, tmp_path, monkeypatch)
+    assert used == (case in ("plain", "entities of every kind", "peers and forwards", "milliseconds and odd dates",
+                             "photos beside the export")), case
