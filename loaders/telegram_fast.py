@@ -1,9 +1,10 @@
 """Fast path of Telegram Desktop ``result.json`` full exports (``chats.list[].messages``; see `loaders._fast`):
-the same posts as `loaders.telegram.TelegramLoader.map_record`, column by column.
+the same posts as `loaders.telegram.TelegramLoader.map_record`, column by column. Single-chat exports
+(top-level ``name, type, id, messages``) too.
 
 The document is read whole by Arrow's C++ JSON reader (a few hundred MB in a fraction of the memory Python
 objects would take). The fast path declines — the per-record path then streams the file — an export with
-top-level ``messages`` or ``left_chats``, a chat with a ``username`` or whose ``name, type, id`` do not come
+both top-level ``messages`` and ``chats``, or with ``left_chats``, a chat with a ``username`` or whose ``name, type, id`` do not come
 first (the streamed per-record path reads chat fields in file order), ``\\xNN`` escapes, a service message,
 a message without ``date_unixtime`` or with empty ``text_entities`` (its ``text`` would decide), an entity
 without text, a non-ASCII peer id, and any value of another JSON type than the schema's.
@@ -53,7 +54,7 @@ MESSAGE = pl.Struct({
 })
 CHAT = pl.Struct({"name": _S, "type": _S, "id": _I, "username": _S, "messages": pl.List(MESSAGE)})
 SCHEMA: dict[str, pl.DataType] = {
-    "messages": pl.List(pl.Struct({"id": _I})),
+    "name": _S, "type": _S, "id": _I, "username": _S, "messages": pl.List(MESSAGE),  # a single-chat export
     "left_chats": pl.Struct({"list": pl.List(pl.Struct({"id": _I}))}),
     "chats": pl.Struct({"list": pl.List(CHAT)}),
 }
@@ -66,14 +67,18 @@ def export_posts(path: Path, fmt: str, tz: str | None, *, min_bytes: int | None 
     if path.stat().st_size < (MIN_BYTES if min_bytes is None else min_bytes):
         return None
     data = path.read_bytes()
-    if b"\\x" in data:
+    if b"\\x" in data or not data.lstrip().startswith(b"{"):
         return None
-    doc = read_json_document(data, SCHEMA)
     heads = len(_CHAT_HEAD.findall(data))
+    doc = read_json_document(data, SCHEMA)
     del data
-    if doc is None or doc.height != 1 or doc["messages"][0] is not None or doc["left_chats"][0] is not None:
+    if doc is None or doc.height != 1 or doc["left_chats"][0] is not None:
         return None
-    chats = doc.select(pl.col("chats").struct.field("list")).explode("list").drop_nulls("list").unnest("list")
+    single = doc["messages"][0] is not None
+    if single and doc["chats"][0] is not None:  # both shapes in one document: the per-record path decides
+        return None
+    chats = doc.select("name", "type", "id", "username", "messages") if single else doc.select(
+        pl.col("chats").struct.field("list")).explode("list").drop_nulls("list").unnest("list")
     chats = chats.filter(pl.col("messages").is_not_null())
     if heads != chats.height or chats["username"].null_count() != chats.height or chats["id"].null_count():
         return None

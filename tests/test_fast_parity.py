@@ -358,7 +358,9 @@ TG_HOSTILE: dict[str, bytes] = {
     "from_id as integer": _export(*MSGS, _msg(9, from_id=19)),
     "chat with username": _export(*MSGS, chat={"name": "C", "type": "public_channel", "id": 1, "username": "chan_name"}),
     "chat keys after messages": _export(*MSGS).replace(b'"name": "Chan",', b"", 1)[:-1] + b"}",
-    "top-level messages": _export(*MSGS, messages=[]),
+    "top-level messages and chats": _export(*MSGS, messages=[]),
+    "single chat": json.dumps({"name": "Chan", "type": "public_channel", "id": 1001, "messages": MSGS}).encode(),
+    "single chat, id last": json.dumps({"name": "Chan", "type": "public_channel", "messages": MSGS, "id": 1001}).encode(),
     "lone surrogate": _export(*MSGS).replace(b"msg 1 ", b"msg \\ud800", 1),
     "deep nesting": _export(*MSGS, _msg(9, extra="DEEP")).replace(b'"DEEP"', b"[" * 1100 + b"]" * 1100),
     "bad timestamp": _export(*MSGS, _msg(9, date_unixtime="soon")),
@@ -371,4 +373,4 @@ def test_telegram_exports_load_identically(case: str, tmp_path: Path, monkeypatc
     path.write_bytes(TG_HOSTILE[case])
     used = _same(path, tmp_path, monkeypatch)
     assert used == (case in ("plain", "entities of every kind", "peers and forwards", "milliseconds and odd dates",
-                             "photos beside the export")), case
+                             "photos beside the export", "single chat")), case
