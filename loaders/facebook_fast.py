@@ -15,7 +15,7 @@ Examples
 >>> p = Path(tempfile.mkdtemp(), "ct.csv"); _ = p.write_bytes(csv)
 >>> posts = crowdtangle_posts(p, "crowdtangle-csv", None, min_bytes=0)
 >>> posts.select("uid", "account_uid", "created_at", "hashtags").row(0)[:2], str(posts["created_at"][0])
-(('facebook:4567890', 'facebook:123'), '2021-01-12 15:03:40 UTC')
+(('facebook:4567890', 'facebook:123'), '2021-01-12 15:03:40+00:00')
 """
 
 from __future__ import annotations
