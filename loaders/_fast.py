@@ -236,11 +236,11 @@ def _canonical(url: str) -> str | None:
     return canonical_url(url.rstrip(").,;!?»\"'"))
 
 
-def text_columns(text: pl.Series) -> pl.DataFrame:
+def text_columns(text: pl.Series, *, norm_only: bool = False) -> pl.DataFrame:
     """Per row of `text`: ``text_norm``, ``urls`` (canonical, from the text), ``text_hashtags`` and
-    ``text_mentions``, as the per-record path derives them. Plain-ASCII captions are computed with polars
-    expressions (`_plain_text_columns`); any other caption by the per-record path's own functions, once per
-    distinct caption."""
+    ``text_mentions``, as the per-record path derives them (with `norm_only`, only ``text_norm`` is
+    meaningful). Plain-ASCII captions are computed with polars expressions (`_plain_text_columns`); any other
+    caption by the per-record path's own functions, once per distinct caption."""
     distinct = pl.DataFrame({"text": text.unique()})
     plain = distinct.get_column("text").str.contains(_PLAIN).fill_null(False)
     rest = distinct.filter(~plain).get_column("text").to_list()
@@ -248,9 +248,15 @@ def text_columns(text: pl.Series) -> pl.DataFrame:
     other = pl.DataFrame({"text": rest, "text_norm": [r[0] for r in rows], "urls": [r[1] for r in rows],
                           "text_hashtags": [r[2] for r in rows], "text_mentions": [r[3] for r in rows]},
                          schema=_TEXT_SCHEMA)
-    simple = distinct.filter(plain).with_columns(_plain_text_columns(pl.col("text")))
-    simple = simple.with_columns(pl.Series("urls", mapped_list(simple, "urls", _canonical), pl.List(pl.String))
-                                 .fill_null(pl.lit([], pl.List(pl.String))))
+    simple = distinct.filter(plain)
+    if norm_only:
+        empty = pl.lit([], pl.List(pl.String))
+        simple = simple.with_columns(_plain_text_columns(pl.col("text"))[0], *[
+            empty.alias(k) for k in ("urls", "text_hashtags", "text_mentions")])
+    else:
+        simple = simple.with_columns(_plain_text_columns(pl.col("text")))
+        simple = simple.with_columns(pl.Series("urls", mapped_list(simple, "urls", _canonical), pl.List(pl.String))
+                                     .fill_null(pl.lit([], pl.List(pl.String))))
     table = pl.concat([simple.select(list(_TEXT_SCHEMA)), other], how="vertical")
     return pl.DataFrame({"text": text}).join(table, on="text", how="left", nulls_equal=True, maintain_order="left")
 

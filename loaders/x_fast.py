@@ -127,7 +127,7 @@ def v2_posts(path: Path, fmt: str, *, min_bytes: int | None = None) -> pl.DataFr
               for k in ("unwound_url", "expanded_url", "url")])).alias("links"),
         created.alias("created_ts"),
     )
-    texts = text_columns(frame.get_column("body"))
+    texts = text_columns(frame.get_column("body"), norm_only=True)  # X takes URLs, tags from entities
     empty = pl.lit([], pl.List(pl.String))
     tags = mapped_list(frame, "tags", lambda t: t.casefold().lstrip("#")).fill_null(empty)
     named = mapped_list(frame, "named", lambda m: m.casefold().lstrip("@")).fill_null(empty)
