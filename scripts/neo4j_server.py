@@ -65,7 +65,7 @@ class Server:
         self.data = Path(tempfile.mkdtemp(prefix="cib-neo4j-"))
         self.log = open(self.data / "launcher.log", "w+")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            ["java", "-Xmx2g", "-cp", str(self.lib / "*"), str(TOOLS / "Launcher.java"), str(self.port),
+            ["java", *os.environ.get("CIB_NEO4J_JAVA_OPTS", "-Xmx2g").split(), "-cp", str(self.lib / "*"), str(TOOLS / "Launcher.java"), str(self.port),
              str(self.data / "db"), *([str(data_dir)] if data_dir else [])], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         deadline = time.monotonic() + startup_timeout
         line = ""
