@@ -2,7 +2,6 @@
 // with its data in <dir>, prints "READY <bolt uri>" and runs until its standard input closes.
 // With a third argument the server opens that data directory (e.g. one written by neo4j-admin import).
 // The page cache is 256 MiB unless CIB_NEO4J_PAGECACHE_MB says otherwise (benchmarks use the 1 GiB of docker-compose.yml).
-// Transaction state lives on the heap unless CIB_NEO4J_TX_STATE=OFF_HEAP (db.tx_state.memory_allocation).
 // Usage: java -cp 'lib/*' Launcher.java <port> <dir> [<data dir>]
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -30,9 +29,6 @@ public class Launcher {
             .withConfig(HttpConnector.enabled, false)
             .withConfig(HttpsConnector.enabled, false)
             .withConfig(GraphDatabaseSettings.pagecache_memory, Long.parseLong(pagecacheMb) * 1024 * 1024)
-            .withConfig(GraphDatabaseSettings.tx_state_memory_allocation,
-                        GraphDatabaseSettings.TransactionStateMemoryAllocation.valueOf(
-                            System.getenv().getOrDefault("CIB_NEO4J_TX_STATE", "ON_HEAP")))
             .build();
         Runtime.getRuntime().addShutdownHook(new Thread(neo4j::close));
         System.out.println("READY " + neo4j.boltURI());
