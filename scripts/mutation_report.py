@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{retry_undetected(args.root)} undetected mutants will be tested again")
         return 0
     if args.survivors:
+        if not (args.root / f"{args.survivors}.meta").is_file():
+            print(f"{args.survivors}: no mutmut results under {args.root} (give a mutated source file, e.g. "
+                  f"cib/clustering.py)", file=sys.stderr)
+            return 2
         print("\n".join(survivors(args.root, args.survivors)))
         return 0
     per_file = collect(args.root, only)

@@ -51,10 +51,10 @@ def test_peer_oracle_fails_in_ci_without_the_peer_data(tmp_path: Path) -> None:
     assert f"required in CI: peer-tool outputs not found at {tmp_path / 'peers'}" in run.stdout
 
 
-def _gate_module():  # noqa: ANN202
+def _script_module(name: str = "coverage_gate"):  # noqa: ANN202
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("coverage_gate", ROOT / "scripts" / "coverage_gate.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -65,7 +65,7 @@ def test_coverage_gate_fails_a_module_below_the_bar(tmp_path: Path, capsys: pyte
     import doctest
     import json
 
-    gate = _gate_module()
+    gate = _script_module()
     assert doctest.testmod(gate).failed == 0
 
     def report(lines: int) -> Path:
@@ -150,3 +150,21 @@ def test_skips_stay_skips_outside_ci(tmp_path: Path) -> None:
     run = _run_skipping_suite(tmp_path, "")
     assert run.returncode == 0, run.stdout
     assert "1 passed, 5 skipped, 1 xfailed" in run.stdout and "module skipped" in run.stdout
+
+
+def test_mutation_report_names_survivors_and_refuses_an_unknown_file(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import doctest
+    import json
+
+    report = _script_module("mutation_report")
+    assert doctest.testmod(report).failed == 0
+    (tmp_path / "cib").mkdir()
+    codes = {"m__mutmut_1": 1, "m__mutmut_2": 0, "m__mutmut_3": None, "m__mutmut_4": 33}
+    (tmp_path / "cib" / "a.py.meta").write_text(json.dumps({"exit_code_by_key": codes}))
+    assert report.main(["--root", str(tmp_path), "--survivors", "cib/a.py"]) == 0
+    assert capsys.readouterr().out.split() == ["m__mutmut_2", "m__mutmut_4"]
+    assert report.main(["--root", str(tmp_path), "--survivors", "mutants/cib/a.py.meta"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert captured.err.startswith("mutants/cib/a.py.meta: no mutmut results under ")
