@@ -263,6 +263,12 @@ def _ingest_file(path: Path, loader: Loader, fmt: str, sink: Sink, *, on_error: 
     report = FileReport(path=str(path), sha256=sha, platform=loader.platform, format=fmt)
     if batch is None:
         sink.begin_file(sha)
+    from cib.ingest_fast import load_fast
+
+    if batch is None and load_fast(path, loader, fmt, sink, sha, report, batch_size):
+        if progress:
+            progress(report.read)
+        return report
     posts: list[PostRecord] = []
     accounts: list[AccountRecord] = []
     rejects: list[dict[str, Any]] = []

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+import polars as pl
 
 from cib.errors import LoaderError, RecordError
 from cib.hookspecs import hookimpl
@@ -86,6 +87,15 @@ class FacebookLoader:
 
     def sniff(self, path: Path) -> bool:
         return self.detect(path) is not None
+
+    def fast_posts(self, path: Path, fmt: str) -> pl.DataFrame | None:
+        """The file's posts through the vectorised fast path (`loaders.facebook_fast`), or None when only the
+        per-record path can guarantee the result."""
+        if fmt != "crowdtangle-csv":
+            return None
+        from loaders.facebook_fast import crowdtangle_posts
+
+        return crowdtangle_posts(path, fmt, self.options.tz)
 
     def iter_raw(self, path: Path) -> Iterator[Mapping[str, Any]]:
         fmt = self.detect(path) or "unknown"

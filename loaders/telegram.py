@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+import polars as pl
+
 from cib.errors import LoaderError, RecordError
 from cib.hookspecs import hookimpl
 from cib.schema import RAW_NOTE, AccountRecord, PostRecord
@@ -79,6 +81,13 @@ class TelegramLoader:
 
     def sniff(self, path: Path) -> bool:
         return self.detect(path) is not None
+
+    def fast_posts(self, path: Path, fmt: str) -> pl.DataFrame | None:
+        """The file's posts through the vectorised fast path (`loaders.telegram_fast`), or None when only the
+        per-record path can guarantee the result."""
+        from loaders.telegram_fast import export_posts
+
+        return export_posts(path, fmt, self.options.tz)
 
     def iter_raw(self, path: Path) -> Iterator[Mapping[str, Any]]:
         tz = self.options.tz
