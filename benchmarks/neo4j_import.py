@@ -113,11 +113,12 @@ class _Clock:
         self.pid = server.proc.pid
         self.start = (time.perf_counter(), time.process_time(), _cpu(self.pid))
 
-    def stop(self) -> tuple[float, str]:
+    def stop(self, posts: int) -> tuple[float, str]:
         wall = time.perf_counter() - self.start[0]
         client = time.process_time() - self.start[1]
         server = _cpu(self.pid) - self.start[2]
-        return wall, f"CPU: client {client:.1f} s, server {server:.1f} s"
+        return wall, (f"CPU: client {client:.1f} s, server {server:.1f} s = {server / posts * 1e6:.0f} µs per post; "
+                      f"load average {os.getloadavg()[0]:.1f}")
 
 
 def _say(lines: list[str], line: str) -> None:
@@ -168,7 +169,7 @@ def main() -> None:
             clock = _Clock(server)
             graph.load_from(store)
             graph.write_scores(store)
-            seconds, cpu = clock.stop()
+            seconds, cpu = clock.stop(n)
             counts = graph.counts()
             assert counts == imported, f"incremental {counts} != imported {imported}"
             _say(lines, f"{f'incremental load, batch {batch:,}':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   "
@@ -176,7 +177,7 @@ def main() -> None:
             if batch == args.batch_sizes[-1]:
                 clock = _Clock(server)
                 written = graph.load_from(store)
-                seconds, cpu = clock.stop()
+                seconds, cpu = clock.stop(n)
                 assert graph.counts() == counts and not any(written.values()), "a re-load must change nothing"
                 _say(lines, f"{'re-load of the same data':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   "
                              f"(no duplicates: every count unchanged; {cpu})")

@@ -3,7 +3,9 @@
 The jars come from Maven Central through the installed ``mvn`` (tools/neo4j/pom.xml) and are cached in
 ``$CIB_NEO4J_HOME`` (default ``~/.cache/cib/neo4j-<version>``). The server runs from the official test
 harness (tools/neo4j/Launcher.java, started with ``java -cp 'lib/*' Launcher.java``) on 127.0.0.1 with a
-free port and a temporary data directory, and stops when its standard input closes.
+free port and a temporary data directory, and stops when its standard input closes. The JVM gets
+``CIB_NEO4J_JAVA_OPTS`` (default ``-Xmx2g``, the heap of docker-compose.yml; a 4 GiB heap with a 2 GiB young
+generation cut young collections from 102 to 11 on 150,000 posts but not the server's CPU, so the default stays).
 
 Usage::
 
@@ -65,7 +67,7 @@ class Server:
         self.data = Path(tempfile.mkdtemp(prefix="cib-neo4j-"))
         self.log = open(self.data / "launcher.log", "w+")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            ["java", "-Xmx2g", "-cp", str(self.lib / "*"), str(TOOLS / "Launcher.java"), str(self.port),
+            ["java", *os.environ.get("CIB_NEO4J_JAVA_OPTS", "-Xmx2g").split(), "-cp", str(self.lib / "*"), str(TOOLS / "Launcher.java"), str(self.port),
              str(self.data / "db"), *([str(data_dir)] if data_dir else [])], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         deadline = time.monotonic() + startup_timeout
         line = ""

@@ -7,11 +7,16 @@ import (:mod:`cib.store.neo4j_import`), so both paths build the same graph.
 
 Incremental writes (:meth:`Neo4jStore.load_from`) read each label's key → (internal id, content hash) map first.
 New keys go in with ``CREATE`` in large batches, changed rows (hash differs) have their properties replaced,
-unchanged rows are skipped; relationships are written by internal id (no index look-up per row) for new or
-changed posts only, with ``MERGE`` (cheap: a new post has no relationships yet), so a batch the driver retries
-after a dropped connection adds nothing. A create batch that meets an existing key (a retried batch that had
-committed) falls back to its ``MERGE`` twin. Node batches run in ``writers`` parallel transactions; relationship
-batches run one at a time (parallel ones deadlock on shared dense nodes).
+unchanged rows are skipped. A new post is created together with its POSTED, LINKS, TAGS and HAS_MEDIA
+relationships in the same statement (``CREATE`` to nodes given by internal id: no index look-up, no second pass
+over the post; measured on 300,000 posts: 45 s of server CPU instead of 60 s for separate passes). A create
+batch that meets an existing key (a retried batch that had committed) rolls back and falls back to its ``MERGE``
+twin, so nothing is duplicated. The remaining relationships (of changed posts, REPOSTS, POSTED of known posts
+whose account is new, scores) are written by internal id with ``MERGE``, so a batch the driver retries after a
+dropped connection adds nothing. Node batches, new posts included, run in ``writers`` parallel transactions
+(new posts in account order, so two batches take shared account locks in the same order; the driver retries
+a transaction Neo4j ends on a deadlock); the ``MERGE`` relationship batches run one at a time (parallel ones
+deadlock on shared dense nodes).
 
 Every statement comes from ``queries/``; data travels only as parameters. Credentials come from
 ``CIB_NEO4J_USER`` / ``CIB_NEO4J_PASSWORD`` and never appear in messages.
@@ -44,6 +49,9 @@ _MEDIA_PROPS = [c for c in MEDIA_STRUCT.to_schema() if c != "key"]
 _FILES = {"Account": "accounts", "Post": "posts", "Media": "media", "Url": "urls", "Hashtag": "hashtags",
           "Cluster": "clusters"}
 _CONNECT_TIMEOUT_S = 5.0
+_UNSURE_RETRIES = 3  # re-runs of a batch whose commit outcome a dropped connection hid
+# relationships written together with a new post by write/create_posts: type → parameter name
+_WITH_POST = {"POSTED": "account", "LINKS": "links", "TAGS": "tags", "HAS_MEDIA": "media"}
 
 
 def check_uri(uri: str) -> str:
@@ -198,29 +206,47 @@ class Neo4jStore:
         return self.write_graph(graph_frames(store, scores=False))
 
     def write_graph(self, g: GraphFrames) -> dict[str, int]:
-        """Write node and relationship frames incrementally: create new keys, replace changed, skip the rest."""
+        """Write node and relationship frames incrementally: create new keys, replace changed, skip the rest.
+
+        New posts go in with their POSTED, LINKS, TAGS and HAS_MEDIA relationships in the same statement
+        (:data:`_WITH_POST`), so those relationships cost no second look-up of the post; the relationship passes
+        below then only cover changed posts, REPOSTS (whose target may be created in a later batch) and POSTED
+        for known posts whose account is new.
+        """
         written: dict[str, int] = {}
         ids: dict[str, pl.DataFrame] = {}
         fresh: dict[str, pl.DataFrame] = {}  # keys created or changed in this run
-        for label in ("Account", "Post", "Media", "Url", "Hashtag", "Cluster"):
+        for label in ("Account", "Media", "Url", "Hashtag", "Cluster", "Post"):  # posts point at the others
             if label in g.nodes:
-                ids[label], fresh[label], written[label] = self._sync_nodes(label, g.nodes[label])
+                edges = _post_edges(g, ids) if label == "Post" else None
+                ids[label], fresh[label], written[label] = self._sync_nodes(label, g.nodes[label], edges)
+                if edges is not None:
+                    new = fresh[label].filter(~pl.col("changed")).select(s="k")
+                    for rel, column in _WITH_POST.items():
+                        if rel in g.rels:
+                            n = pl.col(column).count() if column == "account" else pl.col(column).list.len().sum()
+                            written[rel] = edges.join(new, on="s").select(n).item() or 0
         if "Post" in fresh:
             changed_posts = fresh["Post"].filter(pl.col("changed")).join(ids["Post"], on="k")
             self._write("write/detach_post_edges", changed_posts.select(ids="i"), lists=("ids",))
         for rel, frame in g.rels.items():
             src, dst = REL_ENDS[rel]
-            if rel == "POSTED":  # an unchanged post gains POSTED when its account is new
-                frame = pl.concat([frame.join(fresh["Post"].select(t="k"), on="t", how="semi"),
+            if rel == "POSTED":  # a changed post, or an unchanged post whose account is new
+                frame = pl.concat([frame.join(fresh["Post"].filter(pl.col("changed")).select(t="k"), on="t", how="semi"),
                                    frame.join(fresh["Account"].filter(~pl.col("changed")).select(s="k"),
-                                              on="s", how="semi")]).unique()
+                                              on="s", how="semi")
+                                   .join(fresh["Post"].filter(~pl.col("changed")).select(t="k"), on="t", how="anti")
+                                   ]).unique()
+            elif rel in _WITH_POST:  # new posts have theirs already
+                frame = frame.join(fresh["Post"].filter(pl.col("changed")).select(s="k"), on="s", how="semi")
             elif src == "Post":
                 frame = frame.join(fresh["Post"].select(s="k"), on="s", how="semi")
             rows = (frame.join(ids[src].select(s="k", s_id="i"), on="s")
                     .join(ids[dst].select(t="k", t_id="i"), on="t"))
             props = [c for c in frame.columns if c not in ("s", "t")]
             rows = rows.sort("t_id", "s_id").select(pl.col("s_id").alias("s"), pl.col("t_id").alias("t"), *props)
-            written[rel] = self._write(f"write/rel_{rel.lower()}", rows, lists=("s", "t"), parallel=False)
+            written[rel] = written.get(rel, 0) + self._write(f"write/rel_{rel.lower()}", rows, lists=("s", "t"),
+                                                             parallel=False)
         return written
 
     def write_scores(self, store: Any) -> dict[str, int]:
@@ -232,8 +258,13 @@ class Neo4jStore:
         scored = score_frames(store, accounts["k"])
         return self.write_graph(GraphFrames(nodes={"Account": _keys_only(accounts), **scored.nodes}, rels=scored.rels))
 
-    def _sync_nodes(self, label: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-        """Create new and replace changed nodes; (key → id map, fresh keys with a `changed` flag, rows written)."""
+    def _sync_nodes(self, label: str, frame: pl.DataFrame, edges: pl.DataFrame | None = None,
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        """Create new and replace changed nodes; (key → id map, fresh keys with a `changed` flag, rows written).
+
+        `edges` (posts only): per key the internal ids the new node's relationships point to (:func:`_post_edges`);
+        the new rows are then written in account order, so parallel batches take the account locks in one order.
+        """
         key = KEYS[label]
         known = _id_frame() if label == "Cluster" else self._id_map(label)  # clusters were just cleared
         joined = frame.join(known.rename({"k": key}), on=key, how="left")
@@ -241,7 +272,12 @@ class Neo4jStore:
         has_hash = HASH in frame.columns
         changed = joined.filter(pl.col("i").is_not_null() & (
             pl.col(HASH).ne_missing(pl.col("h")) if has_hash else pl.lit(False)))
-        created = self._write(f"write/create_{_FILES[label]}", new.rename({key: "keys"}), lists=("keys",),
+        lists: tuple[str, ...] = ("keys",)
+        rows = new.rename({key: "keys"})
+        if edges is not None:
+            lists += tuple(edges.columns[1:])
+            rows = rows.join(edges.rename({"s": "keys"}), on="keys", how="left").sort("account", "keys")
+        created = self._write(f"write/create_{_FILES[label]}", rows, lists=lists,
                               returns=True, fallback=f"write/merge_{_FILES[label]}")
         self._write("write/update_nodes", changed.select(pl.col("i").alias("ids"), *frame.columns), lists=("ids",))
         id_map = pl.concat([known.select("k", "i"), created]).unique("k", keep="last")
@@ -289,8 +325,14 @@ class Neo4jStore:
             return pl.DataFrame({"k": keys, "i": ids}, schema={"k": pl.String, "i": pl.Int64})
         return rows.height
 
-    def _batch(self, name: str, batch: dict[str, Any], fallback: str | None) -> tuple[list[Any], list[Any]]:
-        """Run one batch; the (keys, ids) lists it returns (empty for queries that return nothing)."""
+    def _batch(self, name: str, batch: dict[str, Any], fallback: str | None,
+               unsure: int = _UNSURE_RETRIES) -> tuple[list[Any], list[Any]]:
+        """Run one batch; the (keys, ids) lists it returns (empty for queries that return nothing).
+
+        When the connection drops during the commit the driver cannot know whether the batch went in
+        (``IncompleteCommit``, which it does not retry): the batch then runs again through its ``MERGE`` twin
+        (every other write query is idempotent as it is), at most `unsure` times.
+        """
         import neo4j.exceptions
 
         try:
@@ -300,6 +342,10 @@ class Neo4jStore:
             if fallback is None:
                 raise StoreError(f"Neo4j refused {name}: a key already exists") from None
             return self._batch(fallback, batch, None)
+        except neo4j.exceptions.IncompleteCommit as exc:
+            if unsure <= 0:
+                raise _store_error(exc, name) from None
+            return self._batch(fallback or name, batch, None, unsure - 1)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - every driver failure becomes StoreError
@@ -368,18 +414,46 @@ def _columns(frame: pl.DataFrame, lists: tuple[str, ...]) -> dict[str, Any]:
     property ``names`` with their values in ``cols``, time-zoned datetimes apart (``dnames``/``dcols``) as ISO
     text, which Neo4j parses far faster than the driver packs Python datetimes. A list per column instead of a
     map per row: measured on 131,709 posts, 7x less client time to build and about half the server time to unpack.
+    A column that is null in every row of the batch is left out (setting null on a new node or on one whose
+    properties were just cleared changes nothing, and each skipped column saves a property write per row).
 
     >>> from datetime import datetime, timezone
-    >>> f = pl.DataFrame({"uid": ["a", "b"], "n": [1, None],
+    >>> f = pl.DataFrame({"uid": ["a", "b"], "n": [1, None], "gone": [None, None],
     ...                   "at": [datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc), None]})
     >>> _columns(f, ("uid",))
     {'uid': ['a', 'b'], 'names': ['n'], 'cols': [[1, None]], 'dnames': ['at'], 'dcols': [['2024-01-02T03:04:05.000006Z', None]]}
     """
-    zoned = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone]
-    plain = [c for c in frame.columns if c not in zoned and c not in lists]
+    given = [c for c in frame.columns if c in lists or frame[c].null_count() < frame.height]
+    zoned = [c for c in given if isinstance(t := frame.schema[c], pl.Datetime) and t.time_zone]
+    plain = [c for c in given if c not in zoned and c not in lists]
     return {**{c: frame[c].to_list() for c in lists}, "names": plain, "cols": [frame[c].to_list() for c in plain],
             "dnames": zoned,
             "dcols": [frame[c].dt.convert_time_zone("UTC").dt.to_string(ISO_UTC).to_list() for c in zoned]}
+
+
+def _post_edges(g: GraphFrames, ids: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Per post key ``s``: the internal id of its ``account`` and the sorted ids of its ``links``, ``tags`` and
+    ``media`` (null when it has none), for the relationships :data:`_WITH_POST` created with a new post.
+
+    >>> g = GraphFrames(rels={"POSTED": pl.DataFrame({"s": ["a1"], "t": ["p1"]}),
+    ...                       "TAGS": pl.DataFrame({"s": ["p1", "p1"], "t": ["y", "x"]})})
+    >>> ids = {"Account": pl.DataFrame({"k": ["a1"], "i": [7]}), "Hashtag": pl.DataFrame({"k": ["x", "y"], "i": [3, 2]})}
+    >>> _post_edges(g, ids).to_dicts()
+    [{'s': 'p1', 'account': 7, 'links': None, 'tags': [2, 3], 'media': None}]
+    """
+    out = pl.DataFrame(schema={"s": pl.String, "account": pl.Int64})
+    if "POSTED" in g.rels:
+        out = (g.rels["POSTED"].join(ids["Account"].select(s="k", account="i"), on="s")
+               .select(pl.col("t").alias("s"), "account"))
+    for rel, column in _WITH_POST.items():
+        if column == "account":
+            continue
+        targets = pl.DataFrame(schema={"s": pl.String, column: pl.List(pl.Int64)})
+        if rel in g.rels:
+            targets = (g.rels[rel].join(ids[REL_ENDS[rel][1]].select(t="k", i="i"), on="t").sort("s", "i")
+                       .group_by("s", maintain_order=True).agg(pl.col("i").alias(column)))
+        out = out.join(targets, on="s", how="full", coalesce=True)
+    return out.with_columns(pl.col("account").cast(pl.Int64))
 
 
 def _keys_only(id_map: pl.DataFrame) -> pl.DataFrame:

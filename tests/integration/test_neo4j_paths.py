@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import queries
 from cib.cli import cli
+from cib.errors import StoreError
 from cib.store import ParquetStore
 from cib.store.neo4j import Neo4jStore, query_parameters
 
@@ -181,6 +182,48 @@ def test_a_stale_id_map_falls_back_to_merge_without_duplicates(neo4j_store, scor
                         lambda self, label: original(self, label).head(0) if label == "Post" else original(self, label))
     neo4j_store.load_from(store)
     assert _dump(neo4j_store) == before
+
+
+class _LostCommitAck:
+    """The real driver, except that the first `fail` commits of the queries `names` go through and then report
+    the connection lost (``IncompleteCommit``): the batch is in the database but the writer cannot know it."""
+
+    def __init__(self, driver: Any, names: tuple[str, ...], fail: int) -> None:
+        self.driver, self.texts, self.fail = driver, {queries.cypher(n) for n in names}, fail
+
+    def execute_query(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        import neo4j.exceptions
+
+        result = self.driver.execute_query(query, *args, **kwargs)
+        if query in self.texts and self.fail > 0:
+            self.fail -= 1
+            raise neo4j.exceptions.IncompleteCommit("connection lost during commit (injected)")
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.driver, name)
+
+
+def test_a_commit_whose_outcome_was_lost_is_rerun_without_duplicates(neo4j_server: str, neo4j_store,  # noqa: ANN001
+                                                                     scored_ws: Path) -> None:
+    store = ParquetStore(scored_ws)
+    neo4j_store.load_from(store)
+    reference = _dump(neo4j_store)
+    neo4j_store.driver.execute_query("MATCH (n) DETACH DELETE n")
+    with Neo4jStore.from_env(neo4j_server, batch_size=200) as other:
+        other.driver = _LostCommitAck(other.driver, ("write/create_posts",), fail=2)
+        other.load_from(store)
+        assert other.driver.fail == 0, "the injected failures never happened"
+    assert _dump(neo4j_store) == reference  # the re-run batches went through MERGE: no post or edge twice
+
+
+def test_a_commit_lost_too_often_is_one_store_error(neo4j_server: str, neo4j_store, scored_ws: Path) -> None:  # noqa: ANN001
+    neo4j_store.driver.execute_query("MATCH (n) DETACH DELETE n")
+    with Neo4jStore.from_env(neo4j_server, writers=1) as other:
+        # every re-run reports the loss again
+        other.driver = _LostCommitAck(other.driver, ("write/create_accounts", "write/merge_accounts"), fail=10)
+        with pytest.raises(StoreError, match="unreachable"):
+            other.load_from(ParquetStore(scored_ws))
 
 
 def test_batch_sizes_and_parallel_writers_give_the_same_graph(neo4j_server: str, neo4j_store,  # noqa: ANN001
