@@ -27,6 +27,7 @@ import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ from loaders._common import (
 )
 from loaders._read import MAX_DEPTH, MAX_LINE_BYTES
 
-__all__ = ["FAST_MIN_BYTES", "clean_json_lines", "epoch_ts", "mapped_list", "read_json_lines", "strict_str",
+__all__ = ["FAST_MIN_BYTES", "clean_json_lines", "json_lines_file", "epoch_ts", "mapped_list", "read_json_lines", "strict_str",
            "text_columns", "timestamps", "to_posts"]
 
 FAST_MIN_BYTES = 1 << 20  # smaller files gain nothing: the per-record path is cheaper than a reader's start-up
@@ -99,6 +100,19 @@ def read_json_lines(data: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame.cast(schema)  # type: ignore[arg-type]
+
+
+def json_lines_file(path: Path, schema: dict[str, pl.DataType], min_bytes: int) -> pl.DataFrame | None:
+    """The JSON lines of `path` as one row each (`clean_json_lines` + `read_json_lines`), or None when the
+    file is under `min_bytes`, needs the per-record path, or the reader's rows do not match its lines."""
+    if path.stat().st_size < min_bytes:
+        return None
+    data = path.read_bytes()
+    starts = clean_json_lines(data)
+    if starts is None:
+        return None
+    frame = read_json_lines(data, schema)
+    return frame if frame is not None and frame.height == len(starts) else None
 
 
 _ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$"

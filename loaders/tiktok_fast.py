@@ -21,10 +21,9 @@ import polars as pl
 from cib.schema import MEDIA_STRUCT
 from loaders._fast import (
     FAST_MIN_BYTES,
-    clean_json_lines,
     epoch_ts,
+    json_lines_file,
     mapped_list,
-    read_json_lines,
     strict_str,
     text_columns,
     to_posts,
@@ -52,15 +51,8 @@ MIN_BYTES = FAST_MIN_BYTES
 def zeeschuimer_posts(path: Path, fmt: str, *, min_bytes: int | None = None) -> pl.DataFrame | None:
     """The posts of a Zeeschuimer TikTok capture, exactly as the per-record path maps them, or None when the
     file needs the per-record path (see `loaders._fast`); files under `min_bytes` (default `MIN_BYTES`) too."""
-    if path.stat().st_size < (MIN_BYTES if min_bytes is None else min_bytes):
-        return None
-    data = path.read_bytes()
-    starts = clean_json_lines(data)
-    if starts is None:
-        return None
-    raw = read_json_lines(data, SCHEMA)
-    del data
-    if raw is None or raw.height != len(starts):
+    raw = json_lines_file(path, SCHEMA, MIN_BYTES if min_bytes is None else min_bytes)
+    if raw is None:
         return None
     item = pl.col("data")
     author = item.struct.field("author")

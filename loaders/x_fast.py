@@ -29,9 +29,8 @@ from cib.schema import MEDIA_STRUCT
 from loaders._common import canonical_url, opt_ts, parse_ts
 from loaders._fast import (
     FAST_MIN_BYTES,
-    clean_json_lines,
+    json_lines_file,
     mapped_list,
-    read_json_lines,
     strict_str,
     text_columns,
     timestamps,
@@ -64,15 +63,8 @@ _INT64_MIN = -(2**63)
 def v2_posts(path: Path, fmt: str, *, min_bytes: int | None = None) -> pl.DataFrame | None:
     """The posts of an X API v2 JSON-lines file, exactly as the per-record path maps them, or None when the
     file needs the per-record path; files under `min_bytes` (default `MIN_BYTES`) too."""
-    if path.stat().st_size < (MIN_BYTES if min_bytes is None else min_bytes):
-        return None
-    data = path.read_bytes()
-    starts = clean_json_lines(data)
-    if starts is None:
-        return None
-    pages = read_json_lines(data, SCHEMA)
-    del data
-    if pages is None or pages.height != len(starts):
+    pages = json_lines_file(path, SCHEMA, MIN_BYTES if min_bytes is None else min_bytes)
+    if pages is None:
         return None
     pages = pages.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"))
     if pages.select(pl.col("errors").list.len().fill_null(0).gt(0).any()).item():
