@@ -22,7 +22,8 @@ __all__ = ["load_fast"]
 def load_fast(path: Path, loader: Loader, fmt: str, sink: Sink, sha: str, report: FileReport, batch_size: int) -> bool:
     """Load the whole file through the loader's vectorised fast path (an optional ``fast_posts(path, fmt)``
     that returns the posts frame the per-record path would build, or None); False when there is none or it
-    declines the file (then the per-record path reads it, so every guarantee and message stays)."""
+    declines the file (then the per-record path reads it, so every guarantee and message stays). The caller
+    has begun the file in `sink` (`cib.ingest._ingest_file`), so a declined file leaves nothing to undo."""
     fast = getattr(loader, "fast_posts", None)
     if fast is None or os.environ.get("CIB_NO_FAST"):
         return False
@@ -32,7 +33,6 @@ def load_fast(path: Path, loader: Loader, fmt: str, sink: Sink, sha: str, report
         posts = None
     if posts is None:
         return False
-    sink.begin_file(sha)
     report.read = report.posts = posts.height
     report.media = int(posts.get_column("media").list.len().sum())
     for part, start in enumerate(range(0, posts.height, batch_size)):

@@ -44,7 +44,7 @@ from loaders._common import (
 )
 from loaders._read import MAX_DEPTH, MAX_LINE_BYTES
 
-__all__ = ["FAST_MIN_BYTES", "clean_json_lines", "json_lines_file", "epoch_ts", "mapped_list", "read_json_lines", "strict_str",
+__all__ = ["FAST_MIN_BYTES", "clean_json_lines", "epoch_ts", "json_lines_file", "mapped_list", "read_json_lines", "strict_str",
            "text_columns", "timestamps", "to_posts"]
 
 FAST_MIN_BYTES = 1 << 20  # smaller files gain nothing: the per-record path is cheaper than a reader's start-up
