@@ -6,7 +6,10 @@ COORDINATED_WITH, MEMBER_OF) and runs against a real Neo4j Community 5.26 (scrip
 1. ``cib neo4j import`` into an empty database (CSV export + ``neo4j-admin database import full``), then the
    uniqueness constraints on the started server (reported separately);
 2. incremental ``load_from`` + ``write_scores`` (what ``cib load --neo4j`` / ``cib score --neo4j`` run) into an
-   empty database, once per ``--batch-sizes`` value, each on a fresh server;
+   empty database, once per ``--batch-sizes`` value, each on a freshly started server (cold JVM: on 2 cores its
+   JIT compiler takes ~30 CPU-s during the first ~40 s), and with ``--warm WS`` once more on a running server
+   (the usual case: the docker-compose server stays up) whose JVM first loaded and scored another workspace
+   ``WS`` that was then deleted, so the timed load still starts from an empty database;
 3. a re-load of the same data into the last of those (must write nothing and change no count);
 4. with ``--baseline N``: the previous writer (``UNWIND`` + ``MERGE`` per row, 1,000-row batches, no id maps) on
    the first N posts, in the same conditions, for comparison on a shared machine.
@@ -18,7 +21,8 @@ servers get the 1 GiB page cache of ``docker-compose.yml`` (``CIB_NEO4J_PAGECACH
 Usage::
 
     python benchmarks/scale.py --posts 1000000 --keep      # or any loaded workspace
-    python benchmarks/neo4j_import.py --workspace /tmp/cib-bench/p1000000/ws [--batch-sizes 5000 10000 20000]
+    python benchmarks/neo4j_import.py --workspace /tmp/cib-bench/p1000000/ws [--batch-sizes 1000 5000 10000 20000]
+        [--warm /tmp/cib-neo4j-bench/p100000/ws]   # another workspace (e.g. made by --posts 100000)
     python benchmarks/neo4j_import.py --posts 100000       # generate, load and score a scenario first
 """
 
@@ -131,7 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, help="a loaded workspace (scored here if it has no scores)")
     parser.add_argument("--posts", type=int, default=100_000, help="without --workspace: scenario size")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[5_000, 10_000, 20_000])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1_000, 5_000, 10_000, 20_000])
+    parser.add_argument("--warm", type=Path, help="another loaded, scored workspace to warm a server with; "
+                                                  "then the first batch size is timed again on that server")
     parser.add_argument("--writers", type=int, default=2, help="parallel writer transactions")
     parser.add_argument("--baseline", type=int, default=0, help="posts written with the previous MERGE writer")
     args = parser.parse_args()
@@ -164,17 +170,30 @@ def main() -> None:
                      f"(+ constraints on the started server {constraints:.1f} s)")
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    for batch in args.batch_sizes:
+    runs = [(batch, None) for batch in args.batch_sizes]
+    if args.warm:
+        runs.append((args.batch_sizes[0], ParquetStore(_workspace(argparse.Namespace(workspace=args.warm)))))
+    for batch, warm in runs:
         with Server() as server, Neo4jStore.from_env(server.uri, batch_size=batch, writers=args.writers) as graph:
+            label = f"incremental load, batch {batch:,}"
+            if warm is not None:
+                label = f"same, batch {batch:,}, warm server"
+                clock = _Clock(server)
+                graph.load_from(warm)
+                graph.write_scores(warm)
+                with graph.driver.session() as session:
+                    session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
+                assert not any(graph.counts().values()), "the warm-up data must be gone"
+                seconds, cpu = clock.stop(warm.counts()["posts"])
+                _say(lines, f"{'warm-up (' + str(warm.root) + ')':34} {seconds:8.1f} s, loaded, scored, deleted ({cpu})")
             clock = _Clock(server)
             graph.load_from(store)
             graph.write_scores(store)
             seconds, cpu = clock.stop(n)
             counts = graph.counts()
             assert counts == imported, f"incremental {counts} != imported {imported}"
-            _say(lines, f"{f'incremental load, batch {batch:,}':34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   "
-                        f"({cpu})")
-            if batch == args.batch_sizes[-1]:
+            _say(lines, f"{label:34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   ({cpu})")
+            if warm is None and batch == args.batch_sizes[-1]:
                 clock = _Clock(server)
                 written = graph.load_from(store)
                 seconds, cpu = clock.stop(n)

@@ -68,6 +68,20 @@ def test_load_counts_match_parquet_and_reload_adds_nothing(neo4j_store, loaded_w
     assert neo4j_store.counts() == counts
 
 
+def test_post_urls_and_hashtags_live_in_relationships_and_read_back(neo4j_store, loaded_ws: Path) -> None:  # noqa: ANN001
+    """No urls/hashtags list property repeats LINKS/TAGS; posts read back for scoring get them from the graph."""
+    store = ParquetStore(loaded_ws)
+    neo4j_store.load_from(store)
+    props = neo4j_store.driver.execute_query("MATCH (p:Post) UNWIND keys(p) AS k RETURN collect(DISTINCT k) AS k")
+    assert {"uid", "text", "created_at"} <= set(props.records[0]["k"])
+    assert not {"urls", "hashtags", "media", "account_uid"} & set(props.records[0]["k"])
+    sets = [pl.col(c).list.sort() for c in ("urls", "hashtags")]
+    ours = store.posts().select("uid", *sets).sort("uid").collect()
+    back = neo4j_store.posts().select("uid", *sets).collect().join(ours.select("uid"), on="uid", how="semi")
+    assert back.height == ours.height and ours.filter(pl.col("urls").list.len() > 0).height > 0
+    assert back.equals(ours)
+
+
 def test_cli_load_and_score_through_neo4j(neo4j_server: str, neo4j_store, scenario_ws: dict[str, Path],  # noqa: ANN001
                                           tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CIB_NEO4J_USER", "neo4j")
