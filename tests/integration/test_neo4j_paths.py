@@ -75,6 +75,13 @@ def _dump(graph: Neo4jStore) -> dict[str, list[str]]:
     return out
 
 
+def _dump_and_empty(graph: Neo4jStore) -> dict[str, list[str]]:
+    """:func:`_dump` of the graph, which is then deleted: the reference a second load into it must reproduce."""
+    dump = _dump(graph)
+    graph.driver.execute_query("MATCH (n) DETACH DELETE n")
+    return dump
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "to_native"):
         return value.to_native().isoformat()
@@ -165,8 +172,7 @@ def test_a_changed_post_is_rewritten_with_its_relationships(neo4j_store, scored_
         "MATCH (p:Post {uid: $uid}) OPTIONAL MATCH (p)-[:LINKS]->(u) RETURN p.text AS text, collect(u.url) AS urls",
         uid=uid)
     assert rows[0]["text"] == "edited caption" and rows[0]["urls"] == ["https://example.org/new"]
-    fresh = _dump(neo4j_store)
-    neo4j_store.driver.execute_query("MATCH (n) DETACH DELETE n")
+    fresh = _dump_and_empty(neo4j_store)
     neo4j_store.load_from(_Edited(store, uid))
     assert _dump(neo4j_store) == fresh  # the increment equals a fresh load of the edited data
 
@@ -208,8 +214,7 @@ def test_a_commit_whose_outcome_was_lost_is_rerun_without_duplicates(neo4j_serve
                                                                      scored_ws: Path) -> None:
     store = ParquetStore(scored_ws)
     neo4j_store.load_from(store)
-    reference = _dump(neo4j_store)
-    neo4j_store.driver.execute_query("MATCH (n) DETACH DELETE n")
+    reference = _dump_and_empty(neo4j_store)
     with Neo4jStore.from_env(neo4j_server, batch_size=200) as other:
         other.driver = _LostCommitAck(other.driver, ("write/create_posts",), fail=2)
         other.load_from(store)
@@ -230,8 +235,7 @@ def test_batch_sizes_and_parallel_writers_give_the_same_graph(neo4j_server: str,
                                                               scored_ws: Path) -> None:
     store = ParquetStore(scored_ws)
     neo4j_store.load_from(store)
-    reference = _dump(neo4j_store)
-    neo4j_store.driver.execute_query("MATCH (n) DETACH DELETE n")
+    reference = _dump_and_empty(neo4j_store)
     with Neo4jStore.from_env(neo4j_server, batch_size=777, writers=3) as other:
         other.load_from(store)
     assert _dump(neo4j_store) == reference
