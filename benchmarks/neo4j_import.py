@@ -23,6 +23,7 @@ Usage::
     python benchmarks/scale.py --posts 1000000 --keep      # or any loaded workspace
     python benchmarks/neo4j_import.py --workspace /tmp/cib-bench/p1000000/ws [--batch-sizes 1000 5000 10000 20000]
         [--warm /tmp/cib-neo4j-bench/p100000/ws]   # another workspace (e.g. made by --posts 100000)
+        [--repeat 3]                               # worst and best of 3 runs at the first batch size
     python benchmarks/neo4j_import.py --posts 100000       # generate, load and score a scenario first
 """
 
@@ -139,6 +140,9 @@ def main() -> None:
     parser.add_argument("--warm", type=Path, help="another loaded, scored workspace to warm a server with; "
                                                   "then the first batch size is timed again on that server")
     parser.add_argument("--writers", type=int, default=2, help="parallel writer transactions")
+    parser.add_argument("--repeat", type=int, default=1, help="time the first batch size (fresh server, and with "
+                                                              "--warm on a running one) this many times; the "
+                                                              "summary gives the worst and best of each")
     parser.add_argument("--baseline", type=int, default=0, help="posts written with the previous MERGE writer")
     args = parser.parse_args()
     from click.testing import CliRunner
@@ -170,9 +174,11 @@ def main() -> None:
                      f"(+ constraints on the started server {constraints:.1f} s)")
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    runs = [(batch, None) for batch in args.batch_sizes]
+    runs = [(batch, None) for batch in args.batch_sizes] + [(args.batch_sizes[0], None)] * (args.repeat - 1)
     if args.warm:
-        runs.append((args.batch_sizes[0], ParquetStore(_workspace(argparse.Namespace(workspace=args.warm)))))
+        runs += [(args.batch_sizes[0], ParquetStore(_workspace(argparse.Namespace(workspace=args.warm))))] * args.repeat
+    rates: dict[str, list[float]] = {}
+    reloaded = False
     for batch, warm in runs:
         with Server() as server, Neo4jStore.from_env(server.uri, batch_size=batch, writers=args.writers) as graph:
             label = f"incremental load, batch {batch:,}"
@@ -193,7 +199,9 @@ def main() -> None:
             counts = graph.counts()
             assert counts == imported, f"incremental {counts} != imported {imported}"
             _say(lines, f"{label:34} {seconds:8.1f} s {n / seconds:10,.0f} posts/s   ({cpu})")
-            if warm is None and batch == args.batch_sizes[-1]:
+            rates.setdefault(label, []).append(n / seconds)
+            if warm is None and batch == args.batch_sizes[-1] and not reloaded:
+                reloaded = True
                 clock = _Clock(server)
                 written = graph.load_from(store)
                 seconds, cpu = clock.stop(n)
@@ -206,6 +214,9 @@ def main() -> None:
             seconds = _baseline(graph, store, args.baseline)
             _say(lines, f"{f'previous MERGE writer, {args.baseline:,} posts':34} {seconds:8.1f} s "
                          f"{args.baseline / seconds:10,.0f} posts/s")
+    for label, seen in rates.items():
+        if len(seen) > 1:
+            _say(lines, f"{label:34} worst {min(seen):,.0f} posts/s, best {max(seen):,.0f} of {len(seen)} runs")
     _say(lines, f"graph: {imported}")
     _say(lines, f"load average at end {os.getloadavg()[0]:.1f}")
     print("\n".join(lines))

@@ -27,7 +27,7 @@ import polars as pl
 
 from cib.errors import StoreError
 
-__all__ = ["HASH", "ISO_UTC", "KEYS", "REL_ENDS", "GraphFrames", "graph_frames", "score_frames"]
+__all__ = ["HASH", "ISO_UTC", "KEYS", "REL_ENDS", "GraphFrames", "account_nodes", "graph_frames", "score_frames"]
 
 KEYS = {"Account": "uid", "Post": "uid", "Media": "key", "Url": "url", "Hashtag": "tag", "Cluster": "cluster_id"}
 REL_ENDS = {"POSTED": ("Account", "Post"), "LINKS": ("Post", "Url"), "TAGS": ("Post", "Hashtag"),
@@ -60,7 +60,7 @@ def graph_frames(store: Any, *, scores: bool = True) -> GraphFrames:
     media = store.media().collect()
     links = store.links().collect()
     g = GraphFrames()
-    g.nodes["Account"] = _with_hash(_props(accounts), accounts)
+    g.nodes["Account"] = account_nodes(accounts)
     post_nodes = _with_hash(_props(posts.drop(*[c for c in _POST_EDGE_COLUMNS if c in posts.columns])), posts)
     reposts = links.filter(pl.col("kind") == "repost").select(s="post_uid", t="target")
     stubs = reposts.select(uid="t").unique().join(posts.select("uid"), on="uid", how="anti")
@@ -82,6 +82,11 @@ def graph_frames(store: Any, *, scores: bool = True) -> GraphFrames:
         g.nodes.update(scored.nodes)
         g.rels.update(scored.rels)
     return g
+
+
+def account_nodes(accounts: pl.DataFrame) -> pl.DataFrame:
+    """The Account node frame of the workspace's `accounts` (properties and content hash)."""
+    return _with_hash(_props(accounts), accounts)
 
 
 def score_frames(store: Any, account_uids: pl.Series) -> GraphFrames:
