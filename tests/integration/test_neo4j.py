@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import socket
 import threading
 from pathlib import Path
@@ -66,6 +67,19 @@ def test_load_counts_match_parquet_and_reload_adds_nothing(neo4j_store, loaded_w
     assert {k: counts[k] for k in expected} == expected
     neo4j_store.load_from(store)
     assert neo4j_store.counts() == counts
+
+
+def test_captions_stay_out_of_the_drivers_debug_log(neo4j_store, loaded_ws: Path,  # noqa: ANN001
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The driver formats every RUN message for its debug log, parameters included: a batch shows there as
+    ``<n values>``, never as the untrusted text it carries (and formatting it costs nothing)."""
+    store = ParquetStore(loaded_ws)
+    captions = [t for t in store.posts().select("text").collect()["text"].to_list() if t and len(t) >= 20]
+    assert len(captions) > 100
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        neo4j_store.load_from(store)
+    assert "C: RUN" in caplog.text and " values>" in caplog.text
+    assert [c for c in captions if c in caplog.text] == []
 
 
 def test_post_urls_and_hashtags_live_in_relationships_and_read_back(neo4j_store, loaded_ws: Path) -> None:  # noqa: ANN001
