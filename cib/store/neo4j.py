@@ -7,9 +7,10 @@ import (:mod:`cib.store.neo4j_import`), so both paths build the same graph.
 
 Incremental writes (:meth:`Neo4jStore.load_from`) read each label's key → (internal id, content hash) map first.
 New keys go in with ``CREATE`` in batches of 1,000 rows (the server's commit work per post grows with the
-transaction: on the 1.34M-post workspace 1,000-row batches cost it 86-89 µs of CPU per post, 10,000-row ones
-116-130 µs), changed rows (hash differs) have their properties replaced, unchanged rows are skipped. A new post is created together with its POSTED, LINKS, TAGS and HAS_MEDIA
-relationships in the same statement (``CREATE`` to nodes given by internal id: no index look-up, no second pass
+transaction: on the 1.34M-post workspace, freshly started server, 1,000-row batches cost it 77-85 µs of CPU per
+post, 5,000-row ones 107, 20,000-row ones 120; 500-row ones no less), changed rows (hash differs) have their
+properties replaced, unchanged rows are skipped. A new post is created together with its POSTED, LINKS, TAGS and
+HAS_MEDIA relationships in the same statement (``CREATE`` to nodes given by internal id: no index look-up, no second pass
 over the post; measured on 300,000 posts: 45 s of server CPU instead of 60 s for separate passes). A create
 batch that meets an existing key (a retried batch that had committed) rolls back and falls back to its ``MERGE``
 twin, so nothing is duplicated. The remaining relationships (of changed posts, REPOSTS, POSTED of known posts
