@@ -218,10 +218,11 @@ class Neo4jStore:
         outside the GIL): the server has work from the start instead of waiting ~2.5 s per million posts.
         """
         self.ensure_schema()
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        accounts = account_nodes(store.accounts().collect())  # read here first: this pins the workspace's snapshot
+        with ThreadPoolExecutor(max_workers=1) as pool:  # before a second thread reads it
             frames = pool.submit(graph_frames, store, scores=False)
-            accounts = self._sync_nodes("Account", account_nodes(store.accounts().collect()))
-            return self.write_graph(frames.result(), synced={"Account": accounts})
+            synced = self._sync_nodes("Account", accounts)
+            return self.write_graph(frames.result(), synced={"Account": synced})
 
     def write_graph(self, g: GraphFrames, synced: dict[str, tuple[pl.DataFrame, pl.DataFrame, int]] | None = None,
                     ) -> dict[str, int]:
