@@ -10,8 +10,8 @@ New keys go in with ``CREATE`` in batches of 1,000 rows (the server's commit wor
 transaction: on the 1.34M-post workspace, freshly started server, 1,000-row batches cost it 77-85 µs of CPU per
 post, 5,000-row ones 107, 20,000-row ones 120; 500-row ones no less), changed rows (hash differs) have their
 properties replaced, unchanged rows are skipped. A new post is created together with its POSTED, LINKS, TAGS and
-HAS_MEDIA relationships in the same statement (``CREATE`` to nodes given by internal id: no index look-up, no second pass
-over the post; measured on 300,000 posts: 45 s of server CPU instead of 60 s for separate passes). A create
+HAS_MEDIA relationships in the same statement (``CREATE`` to nodes given by internal id: no index look-up, no
+second pass over the post; measured on 300,000 posts: 45 s of server CPU instead of 60 s for separate passes). A create
 batch that meets an existing key (a retried batch that had committed) rolls back and falls back to its ``MERGE``
 twin, so nothing is duplicated. The remaining relationships (of changed posts, REPOSTS, POSTED of known posts
 whose account is new, scores) are written by internal id with ``MERGE``, so a batch the driver retries after a
@@ -440,7 +440,7 @@ def _iso_text(frame: pl.DataFrame) -> tuple[pl.DataFrame, frozenset[str]]:
     return frame.with_columns(pl.col(zoned).dt.convert_time_zone("UTC").dt.to_string(ISO_UTC)), frozenset(zoned)
 
 
-def _columns(frame: pl.DataFrame, lists: tuple[str, ...], zoned: frozenset[str] = frozenset()) -> dict[str, Any]:
+def _columns(frame: pl.DataFrame, lists: tuple[str, ...], zoned: frozenset[str]) -> dict[str, Any]:
     """Batch parameters, column by column: each of `lists` as a list under its own name; the other columns as
     property ``names`` with their values in ``cols``, the `zoned` ones (time-zoned datetimes as ISO text, see
     :func:`_iso_text`, which Neo4j parses far faster than the driver packs Python datetimes) apart in
